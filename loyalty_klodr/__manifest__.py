@@ -1,0 +1,31 @@
+{
+    "name": "Klodr Loyalty",
+    "version": "19.0.1.0.0",
+    "summary": "Loyalty points for retail chains: one balance across showrooms, "
+    "an immutable points ledger, tiers and rewards",
+    "category": "Sales/Loyalty",
+    "author": "Klodr",
+    "website": "https://klodr.example",
+    "license": "LGPL-3",
+    "depends": ["base", "mail", "product", "portal", "phone_validation"],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        "security/klodr_security.xml",
+        "security/ir.model.access.csv",
+        "security/klodr_rules.xml",
+        "data/ir_sequence_data.xml",
+        "data/ir_cron_data.xml",
+        "wizard/klodr_adjust_wizard_views.xml",
+        "views/klodr_program_views.xml",
+        "views/klodr_store_views.xml",
+        "views/klodr_member_views.xml",
+        "views/klodr_ledger_entry_views.xml",
+        "views/klodr_ledger_hold_views.xml",
+        "views/klodr_menus.xml",
+    ],
+    "demo": [
+        "demo/klodr_demo.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

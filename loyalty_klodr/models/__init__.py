@@ -1,0 +1,9 @@
+from . import (
+    klodr_program,
+    klodr_store,
+    klodr_member,
+    klodr_ledger_entry,
+    klodr_ledger_allocation,
+    klodr_ledger_hold,
+    klodr_ledger_lot,
+)

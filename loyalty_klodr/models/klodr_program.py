@@ -1,0 +1,153 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.expiry import POLICY_END_OF_MONTH, POLICY_MONTHS, POLICY_NEVER
+
+
+class KlodrProgram(models.Model):
+    _name = "klodr.program"
+    _description = "Loyalty Program"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company,
+        # Entries carry the company of their program: it cannot move once points exist.
+        readonly=False,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    points_name = fields.Char(string="Points Name", default="Points", required=True, translate=True)
+    points_symbol = fields.Char(string="Points Symbol", default="pts", required=True)
+    point_value = fields.Monetary(
+        string="Value of One Point", currency_field="currency_id", default=0.25, required=True,
+        help="Money a point is worth when redeemed.",
+    )
+    min_redeem_balance = fields.Integer(
+        string="Minimum Balance to Redeem", default=100,
+        help="A member needs at least this many spendable points to redeem.",
+    )
+    max_redeem_share = fields.Float(
+        string="Maximum Share Payable with Points (%)", default=50.0,
+        help="At most this percentage of an order can be paid with points.",
+    )
+    expiry_policy = fields.Selection(
+        [
+            (POLICY_NEVER, "Never"),
+            (POLICY_MONTHS, "N months after earning"),
+            (POLICY_END_OF_MONTH, "End of the Nth month after earning"),
+        ],
+        default=POLICY_MONTHS, required=True, tracking=True,
+    )
+    expiry_months = fields.Integer(string="Expiry (months)", default=12)
+    tier_window_months = fields.Integer(
+        string="Tier Window (months)", default=12,
+        help="Tiers are computed on the points earned in this rolling window.",
+    )
+    otp_required = fields.Boolean(
+        string="OTP Required to Redeem", default=True,
+        help="Redemptions wait for the code sent to the member's mobile.",
+    )
+    hold_minutes = fields.Integer(
+        string="Hold Duration (minutes)", default=5,
+        help="How long points stay reserved for a redemption awaiting confirmation.",
+    )
+    member_ids = fields.One2many("klodr.member", "program_id", string="Members")
+    member_count = fields.Integer(compute="_compute_member_stats")
+    points_outstanding = fields.Integer(compute="_compute_member_stats")
+    # Watermark of the expiry run: every lot expiring before this date and posted
+    # up to expiry_checked_entry_id has been settled (consumed or expired).
+    expiry_checked_until = fields.Date(readonly=True, copy=False)
+    expiry_checked_entry_id = fields.Integer(readonly=True, copy=False)
+
+    _check_point_value = models.Constraint(
+        "CHECK(point_value >= 0)", "The value of a point cannot be negative.")
+    _check_redeem_share = models.Constraint(
+        "CHECK(max_redeem_share > 0 AND max_redeem_share <= 100)",
+        "The maximum share payable with points is a percentage between 0 and 100.")
+    _check_min_redeem = models.Constraint(
+        "CHECK(min_redeem_balance >= 0)", "The minimum balance to redeem cannot be negative.")
+
+    @api.constrains("expiry_policy", "expiry_months")
+    def _check_expiry(self):
+        for program in self:
+            if program.expiry_policy != POLICY_NEVER and program.expiry_months < 1:
+                raise ValidationError(self.env._("Points must expire after at least one month."))
+
+    @api.constrains("tier_window_months", "hold_minutes")
+    def _check_windows(self):
+        for program in self:
+            if program.tier_window_months < 1:
+                raise ValidationError(self.env._("The tier window is at least one month."))
+            if program.hold_minutes < 1:
+                raise ValidationError(self.env._("A hold lasts at least one minute."))
+
+    def write(self, vals):
+        if "company_id" in vals:
+            moved = self.filtered(lambda p: p.company_id.id != vals["company_id"])
+            if moved and self.env["klodr.ledger.entry"].sudo().search_count(
+                    [("program_id", "in", moved.ids)], limit=1):
+                raise ValidationError(self.env._(
+                    "A program with ledger entries cannot move to another company."))
+        return super().write(vals)
+
+    def _compute_member_stats(self):
+        data = {
+            program.id: (count, balance)
+            for program, count, balance in self.env["klodr.member"]._read_group(
+                [("program_id", "in", self.ids)], ["program_id"], ["__count", "balance:sum"])
+        }
+        for program in self:
+            program.member_count, program.points_outstanding = data.get(program.id, (0, 0))
+
+    def action_open_members(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_klodr.klodr_member_action")
+        action["domain"] = [("program_id", "=", self.id)]
+        action["context"] = {"default_program_id": self.id}
+        return action
+
+    def action_verify_ledger(self):
+        """Check every invariant of this program's ledger and say what broke."""
+        breaks = self.env["klodr.ledger.entry"]._verify_ledger(program_ids=self.ids)
+        if breaks:
+            message = self.env._("%(count)s ledger invariant(s) broken:\n%(list)s",
+                                 count=len(breaks), list="\n".join(map(str, breaks[:50])))
+            kind = "danger"
+        else:
+            message = self.env._("The ledger is whole: hash chains, balances, lots and holds agree.")
+            kind = "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "sticky": bool(breaks)},
+        }
+
+    def _demo_load_ledger(self):
+        """Demo balances: a welcome bonus and past purchases, some lots expiring soon."""
+        from dateutil.relativedelta import relativedelta  # noqa: PLC0415
+
+        ledger = self.env["klodr.ledger.entry"]
+        now = fields.Datetime.now()
+        history = {
+            "klodr_member_asha": [(11, "earn", 150, "BLR-IND"), (2, "earn", 100, "BLR-IND")],
+            "klodr_member_ravi": [(8, "earn", 600, "BLR-KOR"), (3, "earn", 500, "BLR-KOR")],
+            "klodr_member_meera": [(10, "earn", 2500, "WEB"), (4, "earn", 2700, "WEB"),
+                                   (1, "bonus", 250, "WEB")],
+            "klodr_member_vikram": [],
+        }
+        for program in self:
+            stores = {s.code: s for s in self.env["klodr.store"].search([("company_id", "=", program.company_id.id)])}
+            for xmlid, moves in history.items():
+                member = self.env.ref(f"loyalty_klodr.{xmlid}", raise_if_not_found=False)
+                if not member or member.program_id != program:
+                    continue
+                ledger._post(member, "bonus", 100, idempotency_key=f"demo:{xmlid}:welcome",
+                             date=now - relativedelta(months=12, days=-5), source_ref="WELCOME",
+                             description="Welcome bonus")
+                for number, (months_ago, entry_type, points, store_code) in enumerate(moves):
+                    ledger._post(member, entry_type, points, idempotency_key=f"demo:{xmlid}:{number}",
+                                 date=now - relativedelta(months=months_ago), store=stores.get(store_code),
+                                 source_ref=f"DEMO-{member.code}-{number + 1}")

@@ -1,0 +1,35 @@
+"""Expiry date of a lot from the program's expiry policy."""
+import calendar
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+POLICY_NEVER = "never"
+POLICY_MONTHS = "months"  # N months after the day it was earned
+POLICY_END_OF_MONTH = "end_of_month"  # last day of the Nth month after earning
+POLICIES = (POLICY_NEVER, POLICY_MONTHS, POLICY_END_OF_MONTH)
+
+
+def lot_expiry_date(earned_on, policy, months=0):
+    """The last day on which a lot earned on ``earned_on`` can be spent.
+
+    ``months`` after 31 January is the last day of the target month
+    (relativedelta semantics: 31 Jan + 1 month = 28/29 Feb).
+    """
+    if not isinstance(earned_on, date):
+        raise TypeError("earned_on must be a date")
+    if policy == POLICY_NEVER:
+        return None
+    if policy not in POLICIES:
+        raise ValueError(f"unknown expiry policy {policy!r}")
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError("months must be a positive integer")
+    if policy == POLICY_MONTHS:
+        return earned_on + relativedelta(months=months)
+    target = earned_on + relativedelta(day=1, months=months)
+    return target.replace(day=calendar.monthrange(target.year, target.month)[1])
+
+
+def is_expired(expiry_date, today):
+    """A lot is spendable through its expiry date and expired the day after."""
+    return expiry_date is not None and expiry_date < today
