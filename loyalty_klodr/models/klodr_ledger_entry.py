@@ -118,6 +118,7 @@ class KlodrLedgerEntry(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self.check_access("create")
         if not self.env.context.get("klodr_ledger_post"):
             raise UserError(self.env._(
                 "Ledger entries are written by the ledger only (earn, redeem, adjust, ...)."))
@@ -299,6 +300,10 @@ class KlodrLedgerEntry(models.Model):
             """INSERT INTO klodr_ledger_allocation (debit_entry_id, lot_entry_id, points)
                SELECT * FROM unnest(%s::int[], %s::int[], %s::int[])""",
             list(debit_ids), list(lot_ids), list(points)))
+        # Rows written in SQL: what the ORM cached about lots is stale.
+        self.invalidate_model(["allocation_ids", "consumed_by_ids", "remaining"])
+        self.env["klodr.ledger.lot"].invalidate_model()
+        self.env["klodr.member"].invalidate_model(["lot_ids"])
 
     # ------------------------------------------------------------------
     # Expiry
@@ -308,7 +313,7 @@ class KlodrLedgerEntry(models.Model):
         self._expire_due_lots(progress=self.env["ir.cron"]._commit_progress)
 
     @api.model
-    def _expire_due_lots(self, today=None, batch_size=5000, progress=None, max_batches=None):
+    def _expire_due_lots(self, today=None, batch_size=5000, progress=None, max_batches=None, programs=None):
         """Write one ``expire`` entry per lot remainder past its expiry date.
 
         Set-based: lots are read, members locked and entries written in batches,
@@ -322,7 +327,9 @@ class KlodrLedgerEntry(models.Model):
         today = today or fields.Date.context_today(self)
         total = 0
         batches = 0
-        for program in self.env["klodr.program"].sudo().with_context(active_test=False).search([]):
+        if programs is None:
+            programs = self.env["klodr.program"].with_context(active_test=False).search([])
+        for program in programs.sudo():
             lot_ids = self._expirable_lot_ids(program, today)
             self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM klodr_ledger_entry")
             max_entry_id = self.env.cr.fetchone()[0]

@@ -38,6 +38,7 @@ class KlodrLedgerHold(models.Model):
         """Points held by active, unexpired holds, by member id."""
         if not member_ids:
             return {}
+        self.flush_model(["member_id", "state", "expires_at", "points"])
         self.env.cr.execute(SQL(
             """SELECT member_id, SUM(points) FROM klodr_ledger_hold
                 WHERE member_id = ANY(%s) AND state = 'active' AND expires_at > %s AND id <> ALL(%s)
@@ -77,10 +78,12 @@ class KlodrLedgerHold(models.Model):
         if self.state != "active" or self.expires_at <= fields.Datetime.now():
             raise LoyaltyError(self.env._("The hold is no longer active."), code="redemption_not_pending")
         self.sudo().write({"state": "consumed", "entry_id": entry.id})
+        self.member_id.invalidate_recordset(["held_points", "spendable_points"])
 
     def _release(self):
         """Give the points back to the spendable balance (cancelled redemption)."""
         self.filtered(lambda h: h.state == "active").sudo().write({"state": "released"})
+        self.member_id.invalidate_recordset(["held_points", "spendable_points"])
 
     @api.model
     def _cron_lapse_holds(self):

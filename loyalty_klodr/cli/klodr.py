@@ -1,0 +1,53 @@
+"""``python -m odoo [--addons-path=...] klodr -d DB verify``: Klodr Loyalty operations.
+
+Loaded by Odoo as ``odoo.cli.klodr`` (not as part of the addon), so it only
+talks to the addon through the registry.
+"""
+import argparse
+import sys
+
+import odoo.tools.config
+from odoo import SUPERUSER_ID, api
+from odoo.cli import Command
+from odoo.modules.registry import Registry
+
+SUBCOMMANDS = ("verify",)
+
+
+class Klodr(Command):
+    """Klodr Loyalty operations: verify the points ledger."""
+
+    def run(self, args):
+        position = next((i for i, arg in enumerate(args) if arg in SUBCOMMANDS), None)
+        if position is None:
+            sys.exit(f"usage: {self.prog} -d DB {{{','.join(SUBCOMMANDS)}}} ...\n"
+                     "  verify [--program ID ...]   check every invariant of the ledger")
+        odoo_args, subcommand, sub_args = args[:position], args[position], args[position + 1:]
+        odoo.tools.config.parse_config(odoo_args, setup_logging=True)
+        dbnames = odoo.tools.config["db_name"]
+        if not dbnames or len(dbnames) != 1:
+            sys.exit("klodr: give exactly one database with -d DB")
+        registry = Registry(dbnames[0])
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            if "klodr.ledger.entry" not in env:
+                sys.exit(f"klodr: the module loyalty_klodr is not installed in {dbnames[0]}")
+            sys.exit(getattr(self, f"_{subcommand}")(env, sub_args))
+
+    def _verify(self, env, args):
+        parser = argparse.ArgumentParser(prog=f"{self.prog} -d DB verify",
+                                         description="Check every invariant of the points ledger.")
+        parser.add_argument("--program", type=int, action="append", metavar="ID",
+                            help="only this program (repeatable)")
+        options = parser.parse_args(args)
+        breaks = env["klodr.ledger.entry"]._verify_ledger(program_ids=options.program)
+        for item in breaks:
+            print(f"BROKEN {item}")
+        scope = f"programs {options.program}" if options.program else "all programs"
+        if breaks:
+            print(f"klodr verify: {len(breaks)} invariant(s) broken ({scope})")
+            return 1
+        entries = env["klodr.ledger.entry"].sudo().search_count(
+            [("program_id", "in", options.program)] if options.program else [])
+        print(f"klodr verify: OK ({scope}, {entries} entries)")
+        return 0

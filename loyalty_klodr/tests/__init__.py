@@ -1,0 +1,1 @@
+from . import test_ledger, test_expiry, test_security, test_verify

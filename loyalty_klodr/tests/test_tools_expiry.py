@@ -1,0 +1,42 @@
+"""Expiry dates (no database)."""
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odoo.addons.loyalty_klodr.tools.expiry import is_expired, lot_expiry_date
+
+
+@pytest.mark.parametrize(("earned", "policy", "months", "expected"), [
+    (date(2026, 1, 10), "months", 12, date(2027, 1, 10)),
+    (date(2026, 1, 31), "months", 1, date(2026, 2, 28)),
+    (date(2024, 1, 31), "months", 1, date(2024, 2, 29)),
+    (date(2026, 1, 10), "end_of_month", 1, date(2026, 2, 28)),
+    (date(2026, 1, 10), "end_of_month", 12, date(2027, 1, 31)),
+    (date(2026, 12, 31), "end_of_month", 2, date(2027, 2, 28)),
+    (date(2026, 1, 10), "never", 0, None),
+])
+def test_expiry_dates(earned, policy, months, expected):
+    assert lot_expiry_date(earned, policy, months) == expected
+
+
+@pytest.mark.parametrize(("policy", "months"), [("months", 0), ("months", -1), ("fortnights", 2), ("months", 1.5)])
+def test_bad_policy_refused(policy, months):
+    with pytest.raises(ValueError):
+        lot_expiry_date(date(2026, 1, 1), policy, months)
+
+
+def test_spendable_through_expiry_date():
+    assert not is_expired(date(2026, 1, 10), date(2026, 1, 10))
+    assert is_expired(date(2026, 1, 10), date(2026, 1, 11))
+    assert not is_expired(None, date(2099, 1, 1))
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)), st.integers(min_value=1, max_value=120))
+def test_expiry_is_later_and_month_end_is_last_day(earned, months):
+    by_months = lot_expiry_date(earned, "months", months)
+    end_of_month = lot_expiry_date(earned, "end_of_month", months)
+    assert earned < by_months <= end_of_month
+    assert (end_of_month.year * 12 + end_of_month.month) - (earned.year * 12 + earned.month) == months
+    assert (end_of_month + timedelta(days=1)).day == 1
