@@ -9,7 +9,7 @@ from ..tools.phone import InvalidPhoneNumber, normalize_mobile
 # Referral codes avoid letters and digits that read alike (0/O, 1/I/L).
 _REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # Written only by the ledger, in SQL, under the member's row lock.
-_LEDGER_FIELDS = frozenset({"balance", "chain_head"})
+_LEDGER_FIELDS = frozenset({"balance", "chain_head", "points_version"})
 
 
 class KlodrMember(models.Model):
@@ -38,6 +38,8 @@ class KlodrMember(models.Model):
     )
     balance = fields.Integer(readonly=True, default=0, copy=False, aggregator="sum")
     chain_head = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    points_version = fields.Integer(readonly=True, copy=False, default=0,
+                                    help="Bumped by every change of points or holds (optimistic concurrency).")
     held_points = fields.Integer(compute="_compute_held_points")
     spendable_points = fields.Integer(compute="_compute_held_points")
     consent_membership = fields.Boolean(string="Consent: Programme Membership", default=True)
@@ -127,18 +129,25 @@ class KlodrMember(models.Model):
             member.spendable_points = member.balance - member.held_points
 
     def _lock_for_points(self):
-        """Lock the member rows (ledger order) and return their fresh ledger state.
+        """Lock the member rows and return their fresh ledger state by id.
 
-        Under Odoo's REPEATABLE READ a row changed by a transaction that committed
-        after ours began raises a serialization failure here; the caller's
-        transaction is then retried (HTTP, cron) and sees the new balance.
+        The rows are written, not only locked: every change of points or holds
+        bumps ``points_version``, so under Odoo's REPEATABLE READ a concurrent
+        transaction that touches the same member after ours began fails with a
+        serialization error (and is retried by HTTP or cron) instead of acting
+        on a stale snapshot of the member's entries and holds.
         """
         if not self.ids:
             return {}
+        ids = sorted(self.ids)
+        if len(ids) > 1:  # one lock order for every caller: no deadlock between batches
+            self.env.cr.execute("SELECT id FROM klodr_member WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         self.env.cr.execute(
-            "SELECT id, balance, chain_head, state FROM klodr_member "
-            "WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [list(self.ids)])
-        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+            "UPDATE klodr_member SET points_version = points_version + 1 WHERE id = ANY(%s) "
+            "RETURNING id, balance, chain_head, state", [ids])
+        state = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        self.invalidate_recordset(["points_version"])
+        return state
 
     def action_open_ledger(self):
         self.ensure_one()
