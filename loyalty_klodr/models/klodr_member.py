@@ -84,6 +84,17 @@ class KlodrMember(models.Model):
             pass
         return self.search(domain, limit=1)
 
+    @api.model
+    def _search_display_name(self, operator, value):
+        """A cashier types the mobile number as the member says it: match its E.164 form too."""
+        domain = super()._search_display_name(operator, value)
+        if operator in ("ilike", "=", "=ilike") and isinstance(value, str):
+            try:
+                domain |= Domain("mobile", "=", normalize_mobile(value, self.env.company.country_id.code))
+            except InvalidPhoneNumber:
+                pass
+        return domain
+
     @api.model_create_multi
     def create(self, vals_list):
         programs = self.env["klodr.program"]

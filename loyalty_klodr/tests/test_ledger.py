@@ -239,6 +239,8 @@ class TestMembers(KlodrCommon):
         self.assertEqual(found, self.member)
         self.assertEqual(self.env["klodr.member"]._find_by_mobile_or_code(self.program, self.member.code),
                          self.member)
+        # the search box finds a member by the number typed in any format
+        self.assertIn(self.member, self.env["klodr.member"].search([("display_name", "ilike", "098450 00001")]))
 
     def test_invalid_or_duplicate_mobile_refused(self):
         for mobile in ("12345", "080 2222 3333", "not a number", "+91 98450 00001 99999"):
