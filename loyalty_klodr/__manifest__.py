@@ -21,6 +21,10 @@
         "views/klodr_member_views.xml",
         "views/klodr_ledger_entry_views.xml",
         "views/klodr_ledger_hold_views.xml",
+        "views/klodr_tier_views.xml",
+        "views/klodr_earn_rule_views.xml",
+        "views/klodr_campaign_views.xml",
+        "views/klodr_transaction_views.xml",
         "views/klodr_menus.xml",
     ],
     "demo": [

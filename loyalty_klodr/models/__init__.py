@@ -6,4 +6,9 @@ from . import (
     klodr_ledger_allocation,
     klodr_ledger_hold,
     klodr_ledger_lot,
+    klodr_tier,
+    klodr_earn_rule,
+    klodr_campaign,
+    klodr_transaction,
+    klodr_ledger_award,
 )

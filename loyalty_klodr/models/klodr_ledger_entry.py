@@ -82,6 +82,7 @@ class KlodrLedgerEntry(models.Model):
     remaining = fields.Integer(compute="_compute_remaining", string="Remaining in Lot")
     allocation_ids = fields.One2many("klodr.ledger.allocation", "debit_entry_id", string="Lots Consumed")
     consumed_by_ids = fields.One2many("klodr.ledger.allocation", "lot_entry_id", string="Consumed By")
+    award_ids = fields.One2many("klodr.ledger.award", "entry_id", string="Breakdown")
 
     _idempotency_key_unique = models.Constraint(
         "UNIQUE(program_id, idempotency_key)",

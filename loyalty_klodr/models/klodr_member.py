@@ -1,10 +1,20 @@
 import secrets
+from decimal import Decimal
+
+import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
+from ..exceptions import LoyaltyError
+from ..tools import rules as pure_rules
 from ..tools.phone import InvalidPhoneNumber, normalize_mobile
+from ..tools.tiers import decide_tier, next_tier
+
+MAX_AMOUNT = Decimal("1000000000")
 
 # Referral codes avoid letters and digits that read alike (0/O, 1/I/L).
 _REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -46,6 +56,13 @@ class KlodrMember(models.Model):
     consent_membership_date = fields.Datetime(default=fields.Datetime.now)
     consent_sms_promo = fields.Boolean(string="Consent: Promotional SMS")
     consent_sms_promo_date = fields.Datetime()
+    tier_id = fields.Many2one("klodr.tier", string="Tier", readonly=True, tracking=True, index="btree_not_null",
+                              ondelete="restrict")
+    tier_color = fields.Char(related="tier_id.color")
+    tier_history_ids = fields.One2many("klodr.tier.history", "member_id", string="Tier Changes")
+    referred_by_id = fields.Many2one("klodr.member", string="Referred By", readonly=True, index="btree_not_null",
+                                     ondelete="restrict")
+    transaction_ids = fields.One2many("klodr.transaction", "member_id", string="Purchases")
     entry_ids = fields.One2many("klodr.ledger.entry", "member_id", string="Ledger")
     hold_ids = fields.One2many("klodr.ledger.hold", "member_id", string="Holds")
     lot_ids = fields.One2many("klodr.ledger.lot", "member_id", string="Open Lots",
@@ -159,6 +176,273 @@ class KlodrMember(models.Model):
         state = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         self.invalidate_recordset(["points_version"])
         return state
+
+    # ------------------------------------------------------------------
+    # Enrollment, earning and tiers
+    # ------------------------------------------------------------------
+    @api.model
+    def _enroll(self, program, vals, referral_code=None, store=None):
+        """Create a member, then give the sign-up and referral points of ``program``'s rules.
+
+        :raise LoyaltyError: ``member_exists`` (with the member) when the mobile number is enrolled;
+            ``validation_error`` for an unknown or own referral code.
+        """
+        mobile = self._normalize_mobile(vals.get("mobile") or "", program)
+        existing = self.sudo().search([("program_id", "=", program.id), ("mobile", "=", mobile)], limit=1)
+        if existing:
+            raise LoyaltyError(self.env._("%s is already a member.", mobile), code="member_exists",
+                               member_id=existing.id)
+        referrer = self.browse()
+        if referral_code:
+            referrer = self.sudo().search([("program_id", "=", program.id),
+                                           ("referral_code", "=", referral_code.strip().upper())], limit=1)
+            if not referrer or referrer.state != "active":
+                raise LoyaltyError(self.env._("Unknown referral code %s.", referral_code), field="referral_code")
+            if referrer.mobile == mobile or (vals.get("email") and referrer.email == vals.get("email")):
+                raise LoyaltyError(self.env._("A member cannot refer themselves."), field="referral_code")
+        member = self.create(dict(vals, program_id=program.id, mobile=mobile, store_id=store.id if store else False,
+                                  referred_by_id=referrer.id or False))
+        member._earn_event("signup", ref=f"member:{member.id}", store=store, missing_ok=True)
+        if referrer:
+            member._earn_event("referral_referee", ref=f"member:{member.id}", store=store, missing_ok=True)
+        return member
+
+    def _local_now(self, when=None):
+        """``when`` (naive UTC, default now) in the program's timezone, naive."""
+        when = when or fields.Datetime.now()
+        tz = pytz.timezone(self.program_id.tz or "UTC")
+        return pytz.utc.localize(when).astimezone(tz).replace(tzinfo=None)
+
+    def _period_starts(self, local_now):
+        """Start of the member's local day and month, as naive UTC (award dates are UTC)."""
+        tz = pytz.timezone(self.program_id.tz or "UTC")
+        day = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        month = day.replace(day=1)
+        return [tz.localize(d).astimezone(pytz.utc).replace(tzinfo=None) for d in (day, month)]
+
+    def _rule_context(self, rules, local_now):
+        """The pure member context: tier, multiplier and each capped rule's usage."""
+        capped = rules.filtered(lambda r: r.cap_day or r.cap_month or r.cap_lifetime)
+        day_start, month_start = self._period_starts(local_now)
+        usage = self.env["klodr.ledger.award"]._usage(self.id, capped.ids, day_start, month_start)
+        return pure_rules.Member(
+            tier=self.tier_id.id or None,
+            multiplier=Decimal(str(self.tier_id.multiplier or 1)),
+            usage={rule_id: pure_rules.Usage(*values) for rule_id, values in usage.items()},
+        )
+
+    def _evaluate(self, order=None, event=None):
+        """What the program's rules and running campaigns give this member (nothing is written)."""
+        self.ensure_one()
+        program = self.program_id
+        rules = program.rule_ids.filtered("active")
+        local_now = (order or event).when
+        campaigns = program.campaign_ids.filtered(
+            lambda c: c.active and c.date_from <= local_now.date() <= c.date_to)
+        return pure_rules.evaluate(
+            [rule._to_pure(self) for rule in rules], self._rule_context(rules, local_now),
+            order=order, event=event, campaigns=[c._to_pure(self) for c in campaigns])
+
+    def _write_awards(self, evaluation, *, key, date, store=None, source=None, source_ref=None, transaction=None):
+        """Post the ledger entries an evaluation describes (one per type, one per promo code) and their
+        breakdown lines. Idempotent by ``key``."""
+        ledger = self.env["klodr.ledger.entry"]
+        campaigns = self.env["klodr.campaign"].browse([a.campaign_id for a in evaluation.awards if a.campaign_id])
+        promo = {c.id: c for c in campaigns if c.promo_code}
+        groups = {}
+        for award in evaluation.awards:
+            if award.campaign_id in promo:
+                group_key = promo[award.campaign_id]._promo_key(self)
+            else:
+                group_key = f"{key}:{award.entry_type}"
+            groups.setdefault((group_key, award.entry_type), []).append(award)
+        entries = ledger
+        rows = []
+        for (entry_key, entry_type), awards in groups.items():
+            points = sum(a.points for a in awards)
+            if points <= 0:
+                continue
+            entry = ledger._post(self, entry_type, points, idempotency_key=entry_key, date=date, store=store,
+                                 source=source, source_ref=source_ref,
+                                 description=", ".join(a.label for a in awards))
+            entries |= entry
+            if not entry.award_ids:
+                rows += [{"entry_id": entry.id, "member_id": self.id, "company_id": self.company_id.id,
+                          "transaction_id": transaction.id if transaction else False, "rule_id": a.rule_id,
+                          "campaign_id": a.campaign_id, "label": a.label, "points": a.points, "date": date}
+                         for a in awards]
+        if rows:
+            self.env["klodr.ledger.award"].sudo().create(rows)
+        return entries
+
+    def _earn_event(self, event, *, ref, when=None, store=None, missing_ok=False):
+        """Points of the ``event`` rules (check-in, review, birthday, ...), once per ``ref``.
+
+        :raise LoyaltyError: ``cap_reached`` over a rule's cap; ``validation_error`` when no rule of
+            the program handles this event (unless ``missing_ok``).
+        """
+        self.ensure_one()
+        key = f"event:{event}:{self.id}:{ref}"
+        existing = self.env["klodr.ledger.entry"].sudo().search(
+            [("program_id", "=", self.program_id.id), ("idempotency_key", "in", [f"{key}:earn", f"{key}:bonus"])])
+        if existing:
+            return existing.with_env(self.env)
+        if not self.program_id.rule_ids.filtered(lambda r: r.active and r.kind == "event" and r.event_name == event):
+            if missing_ok:
+                return self.env["klodr.ledger.entry"]
+            raise LoyaltyError(self.env._("No rule of the program gives points for the event %s.", event),
+                               field="event")
+        self._lock_for_points()
+        date = (when or fields.Datetime.now()).replace(microsecond=0)
+        try:
+            evaluation = self._evaluate(event=pure_rules.Event(event, self._local_now(date), store.id if store else None))
+        except pure_rules.RuleError as exc:
+            raise LoyaltyError(str(exc), code=exc.code) from exc
+        entries = self._write_awards(evaluation, key=key, date=date, store=store, source_ref=ref)
+        self._recompute_tier(reason=self.env._("Event %s", event))
+        return entries
+
+    def _earn_order(self, amount, *, order_ref, lines=(), when=None, store=None, promo_codes=()):
+        """Record a purchase and give the points the program's rules and campaigns say.
+
+        The tier in force before the purchase multiplies its points; they then count toward the
+        next tier. The first purchase of a referred member rewards the referrer.
+        :return: the ``klodr.transaction``.
+        :raise LoyaltyError: ``duplicate_order`` when the order already earned, ``member_inactive``.
+        """
+        self.ensure_one()
+        program = self.program_id
+        amount = pure_rules.to_decimal(amount)
+        if amount < 0 or amount > MAX_AMOUNT:
+            raise LoyaltyError(self.env._("The amount must be between 0 and %s.", MAX_AMOUNT), field="amount")
+        state = self._lock_for_points()[self.id]
+        if state[2] != "active":
+            raise LoyaltyError(self.env._("Member %s is not active.", self.code), code="member_inactive")
+        Transaction = self.env["klodr.transaction"].sudo()
+        if Transaction.search_count([("program_id", "=", program.id), ("order_ref", "=", order_ref)], limit=1):
+            raise LoyaltyError(self.env._("Order %s already earned points.", order_ref), code="duplicate_order")
+        date = (when or fields.Datetime.now()).replace(microsecond=0)
+        first_purchase = not Transaction.search_count([("member_id", "=", self.id)], limit=1)
+        order = pure_rules.Order(
+            amount=amount, when=self._local_now(date), lines=tuple(lines), store=store.id if store else None,
+            promo_codes=frozenset(c.strip().upper() for c in promo_codes if c and c.strip()))
+        evaluation = self._evaluate(order=order)
+        transaction = Transaction.create({
+            "program_id": program.id, "member_id": self.id, "order_ref": order_ref,
+            "amount": float(amount), "date": date, "store_id": store.id if store else False,
+            "points_earned": evaluation.points,
+        })
+        self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
+                           source=transaction, source_ref=order_ref, transaction=transaction)
+        self._recompute_tier(reason=self.env._("Purchase %s", order_ref))
+        if first_purchase and self.referred_by_id:
+            self.referred_by_id._earn_event("referral_referrer", ref=f"member:{self.id}", store=store,
+                                            missing_ok=True)
+        return transaction.with_env(self.env)
+
+    # Tiers ------------------------------------------------------------
+    def _window_points(self, at=None):
+        """Points earned in the program's tier window: earn + bonus - refunds, by member id."""
+        if not self:
+            return {}
+        at = at or fields.Datetime.now()
+        start = {}
+        for member in self:
+            start[member.id] = at - relativedelta(months=member.program_id.tier_window_months or 12)
+        self.env["klodr.ledger.entry"].flush_model()
+        self.env.cr.execute(SQL(
+            """SELECT e.member_id, COALESCE(SUM(e.points), 0)
+                 FROM klodr_ledger_entry e
+                 JOIN unnest(%s::int[], %s::timestamp[]) AS w(member_id, since) ON w.member_id = e.member_id
+                WHERE e.entry_type IN ('earn', 'bonus', 'refund') AND e.date >= w.since AND e.date <= %s
+                GROUP BY e.member_id""",
+            list(start), list(start.values()), at))
+        return dict(self.env.cr.fetchall())
+
+    def _window_amounts(self, at=None):
+        if not self:
+            return {}
+        at = at or fields.Datetime.now()
+        since = {m.id: at - relativedelta(months=m.program_id.tier_window_months or 12) for m in self}
+        self.env["klodr.transaction"].flush_model()
+        self.env.cr.execute(SQL(
+            """SELECT t.member_id, COALESCE(SUM(t.amount - t.refunded_amount), 0)
+                 FROM klodr_transaction t
+                 JOIN unnest(%s::int[], %s::timestamp[]) AS w(member_id, since) ON w.member_id = t.member_id
+                WHERE t.date >= w.since AND t.date <= %s GROUP BY t.member_id""",
+            list(since), list(since.values()), at))
+        return {k: Decimal(str(v)) for k, v in self.env.cr.fetchall()}
+
+    def _recompute_tier(self, allow_downgrade=False, reason=None, at=None):
+        """Move members to the tier their window earns: up at once, down only when allowed (nightly)."""
+        points = self._window_points(at)
+        amounts = self._window_amounts(at) if any(self.program_id.tier_ids.mapped("threshold_amount")) else {}
+        history = []
+        for member in self:
+            tiers = member.program_id.tier_ids.filtered("active")
+            if not tiers:
+                continue
+            levels = tiers._levels()
+            by_id = {level.id: level for level in levels}
+            current = by_id.get(member.tier_id.id)
+            window = points.get(member.id, 0)
+            target = decide_tier(levels, current, window, amounts.get(member.id, Decimal(0)), allow_downgrade)
+            if target is not None and target != current:
+                history.append({"member_id": member.id, "from_tier_id": member.tier_id.id,
+                                "to_tier_id": target.id, "window_points": window,
+                                "reason": reason or (self.env._("Nightly recompute") if allow_downgrade else False)})
+                member.sudo().tier_id = target.id
+        if history:
+            self.env["klodr.tier.history"].sudo().create(history)
+        return history
+
+    @api.model
+    def _cron_recompute_tiers(self, batch_size=2000):
+        """Nightly: every member of a program with tiers, downgrades included, in batches."""
+        members = self.sudo().search([("state", "=", "active"), ("program_id.tier_ids", "!=", False)], order="id")
+        for start in range(0, len(members), batch_size):
+            members[start:start + batch_size]._recompute_tier(allow_downgrade=True)
+            self.env["ir.cron"]._commit_progress(min(batch_size, len(members) - start),
+                                                 remaining=max(len(members) - start - batch_size, 0))
+
+    def _next_tier(self):
+        """``(tier record, points needed)`` or ``(empty, 0)`` at the top."""
+        self.ensure_one()
+        tiers = self.program_id.tier_ids.filtered("active")
+        levels = tiers._levels()
+        current = next((level for level in levels if level.id == self.tier_id.id), None)
+        found = next_tier(levels, current, self._window_points().get(self.id, 0))
+        if not found:
+            return self.env["klodr.tier"], 0
+        return self.env["klodr.tier"].browse(found[0].id), found[1]
+
+    @api.model
+    def _cron_birthdays(self):
+        """Daily: the birthday and anniversary rules, once a year per member, in the program's timezone."""
+        programs = self.env["klodr.program"].sudo().search([]).filtered(
+            lambda p: p.rule_ids.filtered(lambda r: r.active and r.event in ("birthday", "anniversary")))
+        for program in programs:
+            today = self._local_today(program)
+            for event, field_name in (("birthday", "birthday"), ("anniversary", "anniversary")):
+                if not program.rule_ids.filtered(lambda r, e=event: r.active and r.event == e):
+                    continue
+                self.env.cr.execute(SQL(
+                    """SELECT id FROM klodr_member
+                        WHERE program_id = %s AND state = 'active' AND %s IS NOT NULL
+                          AND EXTRACT(MONTH FROM %s) = %s AND EXTRACT(DAY FROM %s) = %s""",
+                    program.id, SQL.identifier(field_name), SQL.identifier(field_name), today.month,
+                    SQL.identifier(field_name), today.day))
+                for (member_id,) in self.env.cr.fetchall():
+                    member = self.browse(member_id)
+                    try:
+                        member._earn_event(event, ref=str(today.year), missing_ok=True)
+                    except LoyaltyError:
+                        continue  # capped: nothing to give this year
+                self.env["ir.cron"]._commit_progress(0)
+
+    @api.model
+    def _local_today(self, program):
+        return pytz.utc.localize(fields.Datetime.now()).astimezone(pytz.timezone(program.tz or "UTC")).date()
 
     def action_open_ledger(self):
         self.ensure_one()

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 
 from ..tools.expiry import POLICY_END_OF_MONTH, POLICY_MONTHS, POLICY_NEVER
@@ -54,6 +55,16 @@ class KlodrProgram(models.Model):
         string="Hold Duration (minutes)", default=5,
         help="How long points stay reserved for a redemption awaiting confirmation.",
     )
+    program_type = fields.Selection(
+        [("points", "Points"), ("stamps", "Stamp card")], default="points", required=True,
+        help="Stamp card: every qualifying purchase adds a stamp; a full card issues its reward.")
+    stamps_per_card = fields.Integer(default=10)
+    tz = fields.Selection(_tz_get, string="Timezone", required=True,
+                          default=lambda self: self.env.user.tz or self.env.company.partner_id.tz or "UTC",
+                          help="Days, months, birthdays and caps are counted in this timezone.")
+    tier_ids = fields.One2many("klodr.tier", "program_id", string="Tiers")
+    rule_ids = fields.One2many("klodr.earn.rule", "program_id", string="Earn Rules")
+    campaign_ids = fields.One2many("klodr.campaign", "program_id", string="Campaigns")
     member_ids = fields.One2many("klodr.member", "program_id", string="Members")
     member_count = fields.Integer(compute="_compute_member_stats")
     points_outstanding = fields.Integer(compute="_compute_member_stats")
@@ -126,28 +137,25 @@ class KlodrProgram(models.Model):
         }
 
     def _demo_load_ledger(self):
-        """Demo balances: a welcome bonus and past purchases, some lots expiring soon."""
+        """Demo history through the real flows: a welcome bonus, then purchases over the last year,
+        leaving a member at each tier and some points expiring soon."""
         from dateutil.relativedelta import relativedelta  # noqa: PLC0415
 
-        ledger = self.env["klodr.ledger.entry"]
         now = fields.Datetime.now()
         history = {
-            "klodr_member_asha": [(11, "earn", 150, "BLR-IND"), (2, "earn", 100, "BLR-IND")],
-            "klodr_member_ravi": [(8, "earn", 600, "BLR-KOR"), (3, "earn", 500, "BLR-KOR")],
-            "klodr_member_meera": [(10, "earn", 2500, "WEB"), (4, "earn", 2700, "WEB"),
-                                   (1, "bonus", 250, "WEB")],
+            "klodr_member_asha": [(11, 1500, "BLR-IND"), (2, 1000, "BLR-IND")],
+            "klodr_member_ravi": [(8, 6000, "BLR-KOR"), (3, 3000, "BLR-KOR")],
+            "klodr_member_meera": [(10, 25000, "WEB"), (4, 27000, "WEB")],
             "klodr_member_vikram": [],
         }
         for program in self:
             stores = {s.code: s for s in self.env["klodr.store"].search([("company_id", "=", program.company_id.id)])}
-            for xmlid, moves in history.items():
+            for xmlid, purchases in history.items():
                 member = self.env.ref(f"loyalty_klodr.{xmlid}", raise_if_not_found=False)
                 if not member or member.program_id != program:
                     continue
-                ledger._post(member, "bonus", 100, idempotency_key=f"demo:{xmlid}:welcome",
-                             date=now - relativedelta(months=12, days=-5), source_ref="WELCOME",
-                             description="Welcome bonus")
-                for number, (months_ago, entry_type, points, store_code) in enumerate(moves):
-                    ledger._post(member, entry_type, points, idempotency_key=f"demo:{xmlid}:{number}",
-                                 date=now - relativedelta(months=months_ago), store=stores.get(store_code),
-                                 source_ref=f"DEMO-{member.code}-{number + 1}")
+                member._earn_event("signup", ref=f"member:{member.id}",
+                                   when=now - relativedelta(months=12, days=-5), missing_ok=True)
+                for number, (months_ago, amount, store_code) in enumerate(purchases, start=1):
+                    member._earn_order(amount, order_ref=f"DEMO-{member.code}-{number}",
+                                       when=now - relativedelta(months=months_ago), store=stores.get(store_code))
