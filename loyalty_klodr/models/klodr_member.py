@@ -312,7 +312,10 @@ class KlodrMember(models.Model):
         """
         self.ensure_one()
         program = self.program_id
-        amount = pure_rules.to_decimal(amount)
+        try:
+            amount = pure_rules.to_decimal(amount)
+        except (ValueError, ArithmeticError) as exc:
+            raise LoyaltyError(self.env._("The amount must be a number."), field="amount") from exc
         if amount < 0 or amount > MAX_AMOUNT:
             raise LoyaltyError(self.env._("The amount must be between 0 and %s.", MAX_AMOUNT), field="amount")
         state = self._lock_for_points()[self.id]
@@ -366,7 +369,7 @@ class KlodrMember(models.Model):
         since = {m.id: at - relativedelta(months=m.program_id.tier_window_months or 12) for m in self}
         self.env["klodr.transaction"].flush_model()
         self.env.cr.execute(SQL(
-            """SELECT t.member_id, COALESCE(SUM(t.amount - t.refunded_amount), 0)
+            """SELECT t.member_id, COALESCE(SUM(t.amount - COALESCE(t.refunded_amount, 0)), 0)
                  FROM klodr_transaction t
                  JOIN unnest(%s::int[], %s::timestamp[]) AS w(member_id, since) ON w.member_id = t.member_id
                 WHERE t.date >= w.since AND t.date <= %s GROUP BY t.member_id""",
@@ -397,13 +400,19 @@ class KlodrMember(models.Model):
         return history
 
     @api.model
-    def _cron_recompute_tiers(self, batch_size=2000):
-        """Nightly: every member of a program with tiers, downgrades included, in batches."""
+    def _cron_recompute_tiers(self):
+        self._recompute_all_tiers(progress=self.env["ir.cron"]._commit_progress)
+
+    @api.model
+    def _recompute_all_tiers(self, batch_size=2000, progress=None):
+        """Nightly: every member of a program with tiers, downgrades included, in batches
+        (``progress``, the cron's ``_commit_progress``, commits after each)."""
         members = self.sudo().search([("state", "=", "active"), ("program_id.tier_ids", "!=", False)], order="id")
         for start in range(0, len(members), batch_size):
             members[start:start + batch_size]._recompute_tier(allow_downgrade=True)
-            self.env["ir.cron"]._commit_progress(min(batch_size, len(members) - start),
-                                                 remaining=max(len(members) - start - batch_size, 0))
+            if progress:
+                progress(min(batch_size, len(members) - start),
+                         remaining=max(len(members) - start - batch_size, 0))
 
     def _next_tier(self):
         """``(tier record, points needed)`` or ``(empty, 0)`` at the top."""
@@ -418,9 +427,14 @@ class KlodrMember(models.Model):
 
     @api.model
     def _cron_birthdays(self):
-        """Daily: the birthday and anniversary rules, once a year per member, in the program's timezone."""
+        self._grant_birthdays(progress=self.env["ir.cron"]._commit_progress)
+
+    @api.model
+    def _grant_birthdays(self, progress=None):
+        """The birthday and anniversary rules, once a year per member, on the day in the program's timezone."""
         programs = self.env["klodr.program"].sudo().search([]).filtered(
             lambda p: p.rule_ids.filtered(lambda r: r.active and r.event in ("birthday", "anniversary")))
+        self.flush_model(["birthday", "anniversary", "state", "program_id"])
         for program in programs:
             today = self._local_today(program)
             for event, field_name in (("birthday", "birthday"), ("anniversary", "anniversary")):
@@ -438,7 +452,8 @@ class KlodrMember(models.Model):
                         member._earn_event(event, ref=str(today.year), missing_ok=True)
                     except LoyaltyError:
                         continue  # capped: nothing to give this year
-                self.env["ir.cron"]._commit_progress(0)
+                if progress:
+                    progress(0)
 
     @api.model
     def _local_today(self, program):

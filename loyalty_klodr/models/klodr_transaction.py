@@ -22,8 +22,8 @@ class KlodrTransaction(models.Model):
     date = fields.Datetime(required=True, readonly=True)
     store_id = fields.Many2one("klodr.store", readonly=True, ondelete="restrict")
     points_earned = fields.Integer(readonly=True)
-    refunded_amount = fields.Monetary(readonly=True, currency_field="currency_id")
-    points_reversed = fields.Integer(readonly=True)
+    refunded_amount = fields.Monetary(readonly=True, currency_field="currency_id", default=0.0)
+    points_reversed = fields.Integer(readonly=True, default=0)
     entry_ids = fields.One2many("klodr.ledger.entry", "source_id", domain=[("source_model", "=", "klodr.transaction")],
                                 string="Ledger Entries", readonly=True)
     award_ids = fields.One2many("klodr.ledger.award", "transaction_id", string="Breakdown", readonly=True)

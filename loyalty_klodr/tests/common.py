@@ -44,3 +44,43 @@ class KlodrCommon(TransactionCase):
     def assertLedgerWhole(self):
         breaks = self.ledger._verify_ledger(program_ids=self.program.ids)
         self.assertEqual([str(b) for b in breaks], [])
+
+
+class KlodrRulesCommon(KlodrCommon):
+    """KlodrCommon's program set up as the demo program of API.md (tiers, earn and event rules)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.program.tz = "Asia/Kolkata"
+        Tier = cls.env["klodr.tier"]
+        cls.bronze = Tier.create({"name": "Bronze", "code": "bronze", "program_id": cls.program.id,
+                                  "threshold_points": 0, "multiplier": 1.0})
+        cls.silver = Tier.create({"name": "Silver", "code": "silver", "program_id": cls.program.id,
+                                  "threshold_points": 1000, "multiplier": 1.25})
+        cls.gold = Tier.create({"name": "Gold", "code": "gold", "program_id": cls.program.id,
+                                "threshold_points": 5000, "multiplier": 1.5})
+        Rule = cls.env["klodr.earn.rule"]
+        common = {"program_id": cls.program.id}
+        event = dict(common, kind="event", tier_multiplied=False, entry_type="bonus")
+        cls.rule_base = Rule.create(dict(common, name="1 point per 10", kind="amount", points=1, spend_unit=10))
+        cls.rule_bands = Rule.create(dict(common, name="Big basket", kind="bands", points=0, tier_multiplied=False,
+                                          entry_type="bonus", band_ids=[
+                                              (0, 0, {"amount_from": 5000, "amount_to": 10000, "points": 100}),
+                                              (0, 0, {"amount_from": 10000, "points": 250})]))
+        cls.rule_welcome = Rule.create(dict(event, name="Welcome", event="signup", points=100, cap_lifetime=1))
+        cls.rule_referee = Rule.create(dict(event, name="Referred", event="referral_referee", points=100))
+        cls.rule_referrer = Rule.create(dict(event, name="Referral reward", event="referral_referrer", points=200))
+        cls.rule_checkin = Rule.create(dict(event, name="Check-in", event="checkin", points=20, cap_day=1))
+        cls.rule_review = Rule.create(dict(event, name="Review", event="review", points=50, cap_month=3))
+        (cls.member | cls.member_2)._recompute_tier()
+
+    def make_member(self, mobile, points=0, tier=None, when=None):
+        member = self.env["klodr.member"].create({"name": f"M {mobile}", "program_id": self.program.id,
+                                                  "mobile": mobile})
+        if points:
+            self.ledger._post(member, "earn", points, date=when, source_ref="opening")
+        member._recompute_tier()
+        if tier:
+            self.assertEqual(member.tier_id, tier)
+        return member
