@@ -120,6 +120,12 @@ class KlodrProgram(models.Model):
         action["context"] = {"default_program_id": self.id}
         return action
 
+    def action_simulate(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("loyalty_klodr.klodr_rule_simulator_action")
+        action["context"] = {"default_program_id": self.id}
+        return action
+
     def action_verify_ledger(self):
         """Check every invariant of this program's ledger and say what broke."""
         breaks = self.env["klodr.ledger.entry"]._verify_ledger(program_ids=self.ids)

@@ -1,4 +1,8 @@
-from odoo import fields, models
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+from ..tools import rules as pure_rules
 
 
 class KlodrTransaction(models.Model):
@@ -32,3 +36,10 @@ class KlodrTransaction(models.Model):
         "UNIQUE(program_id, order_ref)", "This order already earned points in the program.")
     _amount_positive = models.Constraint("CHECK(amount >= 0 AND refunded_amount >= 0 AND refunded_amount <= amount)",
                                          "Amounts are positive and a refund never exceeds the purchase.")
+
+    @api.model
+    def _pure_line(self, product, quantity, amount):
+        """An order line for the rule evaluator: the product and every category above it."""
+        categories = frozenset(product.categ_id.parent_path.strip("/").split("/")) if product.categ_id else frozenset()
+        return pure_rules.Line(amount=pure_rules.to_decimal(amount or 0), quantity=Decimal(str(quantity or 0)),
+                               product=str(product.id), categories=categories)

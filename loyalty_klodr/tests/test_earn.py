@@ -246,3 +246,28 @@ class TestTiers(KlodrRulesCommon):
         self.assertEqual(member.tier_id, self.silver)
         member._earn_order(100000, order_ref="BIG-1")
         self.assertEqual(member.tier_id, self.gold)
+
+
+@tagged("post_install", "-at_install")
+class TestSimulator(KlodrRulesCommon):
+    def test_simulator_shows_points_without_writing(self):
+        simulator = self.env["klodr.rule.simulator"].create({
+            "program_id": self.program.id, "tier_id": self.silver.id, "amount": 5000})
+        self.assertEqual(simulator.points, 725)
+        self.assertIn("Big basket", simulator.breakdown_html)
+        member = self.make_member("9845015001", points=6000, tier=self.gold)
+        simulator.member_id = member
+        self.assertEqual(simulator.points, 750 + 100)
+        self.assertEqual(member.balance, 6000)
+        self.assertFalse(member.transaction_ids)
+
+    def test_simulator_basket_lines(self):
+        category = self.env["product.category"].create({"name": "Toys"})
+        product = self.env["product.product"].create({"name": "Kite", "categ_id": category.id, "lst_price": 250})
+        self.env["klodr.earn.rule"].create({"program_id": self.program.id, "name": "Toys +3/unit",
+                                            "kind": "per_unit", "points": 3, "tier_multiplied": False,
+                                            "product_category_ids": [(6, 0, category.ids)]})
+        simulator = self.env["klodr.rule.simulator"].create({
+            "program_id": self.program.id, "tier_id": self.bronze.id, "amount": 750,
+            "line_ids": [(0, 0, {"product_id": product.id, "quantity": 3, "amount": 750})]})
+        self.assertEqual(simulator.points, 75 + 9)
