@@ -12,3 +12,6 @@ from . import (
     klodr_transaction,
     klodr_ledger_award,
 )
+from . import klodr_reward
+from . import klodr_code_batch, klodr_code, klodr_claim
+from . import klodr_redemption

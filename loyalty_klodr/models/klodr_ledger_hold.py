@@ -60,7 +60,7 @@ class KlodrLedgerHold(models.Model):
             raise InsufficientPoints(self.env._(
                 "Not enough points: %(needed)s needed, %(spendable)s spendable.",
                 needed=points, spendable=max(spendable, 0)), needed=points, spendable=max(spendable, 0))
-        minutes = minutes or member.program_id.hold_minutes
+        minutes = minutes or member.program_id.otp_validity_minutes
         hold = self.sudo().create({
             "member_id": member.id,
             "program_id": member.program_id.id,

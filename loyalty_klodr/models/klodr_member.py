@@ -205,7 +205,17 @@ class KlodrMember(models.Model):
         member._earn_event("signup", ref=f"member:{member.id}", store=store, missing_ok=True)
         if referrer:
             member._earn_event("referral_referee", ref=f"member:{member.id}", store=store, missing_ok=True)
+        member._klodr_notify("welcome")
         return member
+
+    def _klodr_notify(self, event, **values):
+        """Tell the member something happened: a hook for the channel addons (SMS, email...).
+
+        ``event`` is one of ``welcome``, ``earned`` (points, transaction), ``redeemed`` (points,
+        redemption), ``tier_change`` (from_tier, to_tier), ``birthday``, ``anniversary`` (points).
+        The base addon has no channel: nothing is sent.
+        """
+        return False
 
     def _local_now(self, when=None):
         """``when`` (naive UTC, default now) in the program's timezone, naive."""
@@ -275,6 +285,12 @@ class KlodrMember(models.Model):
             self.env["klodr.ledger.award"].sudo().create(rows)
         return entries
 
+    def _event_entries(self, event, ref):
+        """The entries an event reference already gave this member (empty when none)."""
+        key = f"event:{event}:{self.id}:{ref}"
+        return self.env["klodr.ledger.entry"].sudo().search(
+            [("program_id", "=", self.program_id.id), ("idempotency_key", "in", [f"{key}:earn", f"{key}:bonus"])])
+
     def _earn_event(self, event, *, ref, when=None, store=None, missing_ok=False):
         """Points of the ``event`` rules (check-in, review, birthday, ...), once per ``ref``.
 
@@ -283,8 +299,7 @@ class KlodrMember(models.Model):
         """
         self.ensure_one()
         key = f"event:{event}:{self.id}:{ref}"
-        existing = self.env["klodr.ledger.entry"].sudo().search(
-            [("program_id", "=", self.program_id.id), ("idempotency_key", "in", [f"{key}:earn", f"{key}:bonus"])])
+        existing = self._event_entries(event, ref)
         if existing:
             return existing.with_env(self.env)
         if not self.program_id.rule_ids.filtered(lambda r: r.active and r.kind == "event" and r.event_name == event):
@@ -338,10 +353,42 @@ class KlodrMember(models.Model):
         self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
                            source=transaction, source_ref=order_ref, transaction=transaction)
         self._recompute_tier(reason=self.env._("Purchase %s", order_ref))
+        if program.program_type == "stamps":
+            self._complete_stamp_cards(store=store, source_ref=order_ref)
+        if transaction.points_earned:
+            self._klodr_notify("earned", points=transaction.points_earned, transaction=transaction)
         if first_purchase and self.referred_by_id:
             self.referred_by_id._earn_event("referral_referrer", ref=f"member:{self.id}", store=store,
                                             missing_ok=True)
         return transaction.with_env(self.env)
+
+    def _complete_stamp_cards(self, store=None, source_ref=None):
+        """Every full card (stamps are the program's points) becomes its reward, at once and once.
+
+        :return: the ``klodr.reward.issue`` records created.
+        """
+        self.ensure_one()
+        program = self.program_id
+        size = program.stamps_per_card
+        ledger = self.env["klodr.ledger.entry"]
+        issues = self.env["klodr.reward.issue"]
+        prefix = f"stampcard:{self.id}:"
+        done = ledger.sudo().search_count([("program_id", "=", program.id), ("idempotency_key", "=like", f"{prefix}%")])
+        while self.spendable_points >= size:
+            key = f"{prefix}{done + 1}"
+            try:
+                with self.env.cr.savepoint():
+                    ledger._post(self, "redeem", -size, idempotency_key=key, store=store, source_ref=source_ref,
+                                 description=self.env._("Stamp card %s full", done + 1))
+                    if program.stamp_reward_id:
+                        issues |= issues._issue(program.stamp_reward_id, self, source_ref=key, points=size)
+            except LoyaltyError as exc:
+                # The purchase keeps its stamps; the full card waits for the reward to be available.
+                self.message_post(body=self.env._("Stamp card full, reward not issued yet: %s", exc))
+                break
+            done += 1
+            self.invalidate_recordset(["held_points", "spendable_points"])
+        return issues
 
     # Tiers ------------------------------------------------------------
     def _window_points(self, at=None):
@@ -394,7 +441,10 @@ class KlodrMember(models.Model):
                 history.append({"member_id": member.id, "from_tier_id": member.tier_id.id,
                                 "to_tier_id": target.id, "window_points": window,
                                 "reason": reason or (self.env._("Nightly recompute") if allow_downgrade else False)})
+                from_tier = member.tier_id
                 member.sudo().tier_id = target.id
+                if from_tier:
+                    member._klodr_notify("tier_change", from_tier=from_tier, to_tier=member.tier_id)
         if history:
             self.env["klodr.tier.history"].sudo().create(history)
         return history
@@ -448,10 +498,13 @@ class KlodrMember(models.Model):
                     SQL.identifier(field_name), today.day))
                 for (member_id,) in self.env.cr.fetchall():
                     member = self.browse(member_id)
+                    if member._event_entries(event, str(today.year)):
+                        continue  # already wished this year
                     try:
-                        member._earn_event(event, ref=str(today.year), missing_ok=True)
+                        entries = member._earn_event(event, ref=str(today.year), missing_ok=True)
                     except LoyaltyError:
                         continue  # capped: nothing to give this year
+                    member._klodr_notify(event, points=sum(entries.mapped("points")))
                 if progress:
                     progress(0)
 

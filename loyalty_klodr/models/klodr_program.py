@@ -51,14 +51,21 @@ class KlodrProgram(models.Model):
         string="OTP Required to Redeem", default=True,
         help="Redemptions wait for the code sent to the member's mobile.",
     )
-    hold_minutes = fields.Integer(
-        string="Hold Duration (minutes)", default=5,
-        help="How long points stay reserved for a redemption awaiting confirmation.",
-    )
+    otp_validity_minutes = fields.Integer(
+        string="OTP Validity (minutes)", default=5,
+        help="How long a code is valid; the redemption's points stay held as long.")
+    otp_max_attempts = fields.Integer(string="Wrong Codes Before Lock", default=3)
+    otp_resend_seconds = fields.Integer(string="Seconds Between Codes", default=30)
+    otp_max_sends = fields.Integer(string="Codes per Redemption", default=5)
+    otp_max_per_member_hour = fields.Integer(string="Codes per Member per Hour", default=10)
+    otp_max_per_phone_hour = fields.Integer(string="Codes per Phone per Hour", default=10)
     program_type = fields.Selection(
         [("points", "Points"), ("stamps", "Stamp card")], default="points", required=True,
         help="Stamp card: every qualifying purchase adds a stamp; a full card issues its reward.")
     stamps_per_card = fields.Integer(default=10)
+    stamp_reward_id = fields.Many2one("klodr.reward", string="Full Card Reward",
+                                      domain="[('program_id', '=', id)]",
+                                      help="Issued automatically each time a member's card is full.")
     tz = fields.Selection(_tz_get, string="Timezone", required=True,
                           default=lambda self: self.env.user.tz or self.env.company.partner_id.tz or "UTC",
                           help="Days, months, birthdays and caps are counted in this timezone.")
@@ -87,13 +94,22 @@ class KlodrProgram(models.Model):
             if program.expiry_policy != POLICY_NEVER and program.expiry_months < 1:
                 raise ValidationError(self.env._("Points must expire after at least one month."))
 
-    @api.constrains("tier_window_months", "hold_minutes")
+    @api.constrains("program_type", "stamps_per_card")
+    def _check_stamps(self):
+        for program in self:
+            if program.program_type == "stamps" and program.stamps_per_card < 1:
+                raise ValidationError(self.env._("A stamp card holds at least one stamp."))
+
+    @api.constrains("tier_window_months", "otp_validity_minutes", "otp_max_attempts", "otp_resend_seconds",
+                    "otp_max_sends", "otp_max_per_member_hour", "otp_max_per_phone_hour")
     def _check_windows(self):
         for program in self:
             if program.tier_window_months < 1:
                 raise ValidationError(self.env._("The tier window is at least one month."))
-            if program.hold_minutes < 1:
-                raise ValidationError(self.env._("A hold lasts at least one minute."))
+            if min(program.otp_validity_minutes, program.otp_max_attempts, program.otp_max_sends,
+                   program.otp_max_per_member_hour, program.otp_max_per_phone_hour) < 1 \
+                    or program.otp_resend_seconds < 0:
+                raise ValidationError(self.env._("OTP settings must be positive."))
 
     def write(self, vals):
         if "company_id" in vals:

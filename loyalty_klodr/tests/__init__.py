@@ -1,1 +1,3 @@
-from . import test_ledger, test_expiry, test_security, test_verify
+from . import test_ledger, test_expiry, test_security, test_verify, test_earn
+from . import test_reward
+from . import test_codes_claims

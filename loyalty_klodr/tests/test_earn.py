@@ -271,3 +271,39 @@ class TestSimulator(KlodrRulesCommon):
             "program_id": self.program.id, "tier_id": self.bronze.id, "amount": 750,
             "line_ids": [(0, 0, {"product_id": product.id, "quantity": 3, "amount": 750})]})
         self.assertEqual(simulator.points, 75 + 9)
+
+
+@tagged("post_install", "-at_install")
+class TestStampCards(KlodrRulesCommon):
+    def setUp(self):
+        super().setUp()
+        self.cafe = self.env["klodr.program"].create({
+            "name": "Cafe Card", "program_type": "stamps", "stamps_per_card": 3, "expiry_policy": "never",
+            "min_redeem_balance": 0})
+        espresso = self.env["product.product"].create({"name": "Espresso", "lst_price": 150})
+        self.coffee = self.env["klodr.reward"].create({
+            "name": "Free coffee", "program_id": self.cafe.id, "reward_type": "free_product", "points_cost": 3,
+            "value": 150, "stock": 2, "product_id": espresso.id})
+        self.cafe.stamp_reward_id = self.coffee
+        self.env["klodr.earn.rule"].create({"program_id": self.cafe.id, "name": "A stamp per visit",
+                                            "kind": "fixed", "points": 1, "min_amount": 100,
+                                            "tier_multiplied": False})
+        self.guest = self.env["klodr.member"].create({"name": "Guest", "program_id": self.cafe.id,
+                                                      "mobile": "9845016001"})
+
+    def test_full_card_issues_its_reward_automatically(self):
+        for number in range(1, 3):
+            self.guest._earn_order(120, order_ref=f"CAFE-{number}")
+        self.guest._earn_order(80, order_ref="CAFE-small")  # below the minimum: no stamp
+        self.assertEqual(self.guest.balance, 2)
+        self.assertFalse(self.env["klodr.reward.issue"].search([("member_id", "=", self.guest.id)]))
+        self.guest._earn_order(150, order_ref="CAFE-3")
+        issue = self.env["klodr.reward.issue"].search([("member_id", "=", self.guest.id)])
+        self.assertEqual((len(issue), issue.reward_id, issue.points), (1, self.coffee, 3))
+        self.assertEqual(self.guest.balance, 0)
+        for number in range(4, 10):
+            self.guest._earn_order(120, order_ref=f"CAFE-{number}")
+        # a second card filled, the third waits: the reward's stock (2) is used up
+        self.assertEqual(self.env["klodr.reward.issue"].search_count([("member_id", "=", self.guest.id)]), 2)
+        self.assertEqual(self.guest.balance, 3)
+        self.assertFalse(self.ledger._verify_ledger(program_ids=self.cafe.ids))

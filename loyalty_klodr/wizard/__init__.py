@@ -1,1 +1,4 @@
 from . import klodr_adjust_wizard
+from . import klodr_rule_simulator
+from . import klodr_reward_code_import
+from . import klodr_setup_wizard
