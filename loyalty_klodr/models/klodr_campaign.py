@@ -61,3 +61,19 @@ class KlodrCampaign(models.Model):
     def _promo_key(self, member):
         """Idempotency key of a promo code's points: unique per program, so once per member."""
         return f"campaign:{self.id}:member:{member.id}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()  # programs cache their compiled rules
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result

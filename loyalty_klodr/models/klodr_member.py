@@ -1,4 +1,5 @@
 import secrets
+from dataclasses import replace as dataclass_replace
 from decimal import Decimal
 
 import pytz
@@ -231,27 +232,44 @@ class KlodrMember(models.Model):
         return [tz.localize(d).astimezone(pytz.utc).replace(tzinfo=None) for d in (day, month)]
 
     def _rule_context(self, rules, local_now):
-        """The pure member context: tier, multiplier and each capped rule's usage."""
-        capped = rules.filtered(lambda r: r.cap_day or r.cap_month or r.cap_lifetime)
+        """The pure member context: tier, multiplier and the usage of the capped ``rules``
+        (``klodr.earn.rule`` records, or the ids of the capped ones)."""
+        if isinstance(rules, models.BaseModel):
+            rule_ids = rules.filtered(lambda r: r.cap_day or r.cap_month or r.cap_lifetime).ids
+        else:
+            rule_ids = list(rules)
         day_start, month_start = self._period_starts(local_now)
-        usage = self.env["klodr.ledger.award"]._usage(self.id, capped.ids, day_start, month_start)
+        usage = self.env["klodr.ledger.award"]._usage(self.id, rule_ids, day_start, month_start)
         return pure_rules.Member(
             tier=self.tier_id.id or None,
             multiplier=Decimal(str(self.tier_id.multiplier or 1)),
             usage={rule_id: pure_rules.Usage(*values) for rule_id, values in usage.items()},
         )
 
+    def _in_segment(self, domain):
+        partner = self.partner_id
+        return bool(partner) and bool(self.env["res.partner"].sudo().search_count(
+            Domain("id", "=", partner.id) & Domain(domain), limit=1))
+
     def _evaluate(self, order=None, event=None):
-        """What the program's rules and running campaigns give this member (nothing is written)."""
+        """What the program's rules and running campaigns give this member (nothing is written).
+
+        The rules come compiled from the program's cache; only what depends on the member
+        (segments, cap usage, promo codes already used) is read here.
+        """
         self.ensure_one()
         program = self.program_id
-        rules = program.rule_ids.filtered("active")
-        local_now = (order or event).when
-        campaigns = program.campaign_ids.filtered(
-            lambda c: c.active and c.date_from <= local_now.date() <= c.date_to)
-        return pure_rules.evaluate(
-            [rule._to_pure(self) for rule in rules], self._rule_context(rules, local_now),
-            order=order, event=event, campaigns=[c._to_pure(self) for c in campaigns])
+        rules, segments, campaigns = program._compiled_rules()
+        rules = [dataclass_replace(rule, in_segment=self._in_segment(segments[rule.id]))
+                 if rule.id in segments else rule for rule in rules]
+        if order is not None and order.promo_codes:
+            records = self.env["klodr.campaign"].browse([c.id for c in campaigns if c.promo_code])
+            used = {c.id for c in records if c._to_pure(self).promo_used}
+            campaigns = [dataclass_replace(c, promo_used=c.id in used) for c in campaigns]
+        capped = [r.id for r in rules if r.caps.day or r.caps.month or r.caps.lifetime]
+        when = (order or event).when
+        return pure_rules.evaluate(rules, self._rule_context(capped, when), order=order, event=event,
+                                   campaigns=campaigns)
 
     def _write_awards(self, evaluation, *, key, date, store=None, source=None, source_ref=None, transaction=None):
         """Post the ledger entries an evaluation describes (one per type, one per promo code) and their

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
+from odoo.tools.safe_eval import safe_eval
 
 from ..tools.expiry import POLICY_END_OF_MONTH, POLICY_MONTHS, POLICY_NEVER
 
@@ -135,6 +137,24 @@ class KlodrProgram(models.Model):
         action["domain"] = [("program_id", "=", self.id)]
         action["context"] = {"default_program_id": self.id}
         return action
+
+    @ormcache("self.id", "self.env.lang")
+    def _compiled_rules(self):
+        """The active rules and campaigns as pure objects, cached until one of them changes.
+
+        :return: ``(rules, segments, campaigns)``: segments maps the id of each rule limited
+            to a customer segment to its domain, checked per member at evaluation.
+        """
+        self.ensure_one()
+        rules = self.sudo().rule_ids.filtered("active")
+        segments = {}
+        for rule in rules:
+            domain = safe_eval(rule.partner_domain or "[]")
+            if domain:
+                segments[rule.id] = domain
+        campaigns = self.sudo().campaign_ids.filtered("active")
+        return (tuple(rule._to_pure() for rule in rules), segments,
+                tuple(campaign._to_pure() for campaign in campaigns))
 
     def action_simulate(self):
         self.ensure_one()
