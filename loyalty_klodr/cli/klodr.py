@@ -3,6 +3,8 @@
 Loaded by Odoo as ``odoo.cli.klodr`` (not as part of the addon), so it only
 talks to the addon through the registry.
 """
+# pylint: disable=print-used
+# A command line tool answers on standard output.
 import argparse
 import sys
 

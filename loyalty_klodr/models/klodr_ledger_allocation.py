@@ -26,11 +26,13 @@ class KlodrLedgerAllocation(models.Model):
         install_append_only_trigger(self.env.cr, self._table)
 
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
+        # The ledger inserts allocations in SQL with the entry they belong to; nothing else may.
         raise UserError(self.env._("Allocations are written by the ledger only."))
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("Allocations cannot be changed."))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(self.env._("Allocations cannot be deleted."))

@@ -1,5 +1,5 @@
 import logging
-from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -33,22 +33,22 @@ MAX_POINTS = 10**9
 _IMMUTABLE_TRIGGER_SQL = """
 CREATE OR REPLACE FUNCTION klodr_ledger_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'klodr ledger rows are append-only: % on % refused', TG_OP, TG_TABLE_NAME
+    RAISE EXCEPTION 'klodr ledger rows are append-only: %% on %% refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS klodr_ledger_append_only ON {table};
-CREATE TRIGGER klodr_ledger_append_only BEFORE UPDATE OR DELETE ON {table}
+DROP TRIGGER IF EXISTS klodr_ledger_append_only ON %(table)s;
+CREATE TRIGGER klodr_ledger_append_only BEFORE UPDATE OR DELETE ON %(table)s
     FOR EACH ROW EXECUTE FUNCTION klodr_ledger_refuse_change();
-DROP TRIGGER IF EXISTS klodr_ledger_no_truncate ON {table};
-CREATE TRIGGER klodr_ledger_no_truncate BEFORE TRUNCATE ON {table}
+DROP TRIGGER IF EXISTS klodr_ledger_no_truncate ON %(table)s;
+CREATE TRIGGER klodr_ledger_no_truncate BEFORE TRUNCATE ON %(table)s
     FOR EACH STATEMENT EXECUTE FUNCTION klodr_ledger_refuse_change();
 """
 
 
 def install_append_only_trigger(cr, table):
     """(Re)create the trigger that refuses UPDATE, DELETE and TRUNCATE on ``table``."""
-    cr.execute(_IMMUTABLE_TRIGGER_SQL.format(table=table))
+    cr.execute(SQL(_IMMUTABLE_TRIGGER_SQL, table=SQL.identifier(table)))
 
 
 class KlodrLedgerEntry(models.Model):
@@ -81,7 +81,7 @@ class KlodrLedgerEntry(models.Model):
     display_ref = fields.Char(compute="_compute_display_ref")
     remaining = fields.Integer(compute="_compute_remaining", string="Remaining in Lot")
     allocation_ids = fields.One2many("klodr.ledger.allocation", "debit_entry_id", string="Lots Consumed")
-    consumed_by_ids = fields.One2many("klodr.ledger.allocation", "lot_entry_id", string="Consumed By")
+    consumed_by_ids = fields.One2many("klodr.ledger.allocation", "lot_entry_id")
     award_ids = fields.One2many("klodr.ledger.award", "entry_id", string="Breakdown")
 
     _idempotency_key_unique = models.Constraint(
@@ -125,11 +125,13 @@ class KlodrLedgerEntry(models.Model):
                 "Ledger entries are written by the ledger only (earn, redeem, adjust, ...)."))
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # Append-only: no write ever reaches the database (the trigger would refuse it too).
         raise UserError(self.env._(
             "Ledger entries cannot be changed. Correct a mistake with a new entry that reverses it."))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(self.env._(
             "Ledger entries cannot be deleted. Correct a mistake with a new entry that reverses it."))
 
@@ -296,7 +298,7 @@ class KlodrLedgerEntry(models.Model):
     @api.model
     def _insert_allocations(self, rows):
         """rows: (debit_entry_id, lot_entry_id, points). Allocations are append-only too."""
-        debit_ids, lot_ids, points = zip(*rows)
+        debit_ids, lot_ids, points = zip(*rows, strict=True)
         self.env.cr.execute(SQL(
             """INSERT INTO klodr_ledger_allocation (debit_entry_id, lot_entry_id, points)
                SELECT * FROM unnest(%s::int[], %s::int[], %s::int[])""",
@@ -329,7 +331,7 @@ class KlodrLedgerEntry(models.Model):
         total = 0
         batches = 0
         if programs is None:
-            programs = self.env["klodr.program"].with_context(active_test=False).search([])
+            programs = self.env["klodr.program"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
         for program in programs.sudo():
             lot_ids = self._expirable_lot_ids(program, today)
             self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM klodr_ledger_entry")
@@ -541,7 +543,7 @@ class KlodrLedgerEntry(models.Model):
             if not page:
                 break
             for record in page:
-                row = dict(zip(columns, record))
+                row = dict(zip(columns, record, strict=True))
                 if row["member_id"] != current:
                     if current is not None:
                         flush(current, rows)

@@ -1,3 +1,4 @@
+import contextlib
 import secrets
 from dataclasses import replace as dataclass_replace
 from decimal import Decimal
@@ -57,11 +58,11 @@ class KlodrMember(models.Model):
     consent_membership_date = fields.Datetime(default=fields.Datetime.now)
     consent_sms_promo = fields.Boolean(string="Consent: Promotional SMS")
     consent_sms_promo_date = fields.Datetime()
-    tier_id = fields.Many2one("klodr.tier", string="Tier", readonly=True, tracking=True, index="btree_not_null",
+    tier_id = fields.Many2one("klodr.tier", readonly=True, tracking=True, index="btree_not_null",
                               ondelete="restrict")
     tier_color = fields.Char(related="tier_id.color")
     tier_history_ids = fields.One2many("klodr.tier.history", "member_id", string="Tier Changes")
-    referred_by_id = fields.Many2one("klodr.member", string="Referred By", readonly=True, index="btree_not_null",
+    referred_by_id = fields.Many2one("klodr.member", readonly=True, index="btree_not_null",
                                      ondelete="restrict")
     transaction_ids = fields.One2many("klodr.transaction", "member_id", string="Purchases")
     entry_ids = fields.One2many("klodr.ledger.entry", "member_id", string="Ledger")
@@ -95,11 +96,9 @@ class KlodrMember(models.Model):
         if not text:
             return self.browse()
         domain = Domain("program_id", "=", program.id) & Domain("code", "=", text)
-        try:
+        with contextlib.suppress(InvalidPhoneNumber):  # not a number: a member code then
             domain |= (Domain("program_id", "=", program.id)
                        & Domain("mobile", "=", normalize_mobile(text, program.company_id.country_id.code)))
-        except InvalidPhoneNumber:
-            pass
         return self.search(domain, limit=1)
 
     @api.model
@@ -107,10 +106,8 @@ class KlodrMember(models.Model):
         """A cashier types the mobile number as the member says it: match its E.164 form too."""
         domain = super()._search_display_name(operator, value)
         if operator in ("ilike", "=", "=ilike") and isinstance(value, str):
-            try:
+            with contextlib.suppress(InvalidPhoneNumber):  # a name or a code, not a number
                 domain |= Domain("mobile", "=", normalize_mobile(value, self.env.company.country_id.code))
-            except InvalidPhoneNumber:
-                pass
         return domain
 
     @api.model_create_multi
@@ -143,12 +140,12 @@ class KlodrMember(models.Model):
                 vals.setdefault(f"{consent}_date", fields.Datetime.now())
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
         if self.env["klodr.ledger.entry"].sudo().search_count([("member_id", "in", self.ids)], limit=1):
             raise UserError(self.env._(
                 "Members with ledger entries are never deleted: block them, or erase their "
                 "personal data."))
-        return super().unlink()
 
     @api.depends("hold_ids.state", "hold_ids.expires_at", "balance")
     def _compute_held_points(self):
@@ -328,7 +325,8 @@ class KlodrMember(models.Model):
         self._lock_for_points()
         date = (when or fields.Datetime.now()).replace(microsecond=0)
         try:
-            evaluation = self._evaluate(event=pure_rules.Event(event, self._local_now(date), store.id if store else None))
+            event_at = pure_rules.Event(event, self._local_now(date), store.id if store else None)
+            evaluation = self._evaluate(event=event_at)
         except pure_rules.RuleError as exc:
             raise LoyaltyError(str(exc), code=exc.code) from exc
         entries = self._write_awards(evaluation, key=key, date=date, store=store, source_ref=ref)
@@ -500,7 +498,7 @@ class KlodrMember(models.Model):
     @api.model
     def _grant_birthdays(self, progress=None):
         """The birthday and anniversary rules, once a year per member, on the day in the program's timezone."""
-        programs = self.env["klodr.program"].sudo().search([]).filtered(
+        programs = self.env["klodr.program"].sudo().search([]).filtered(  # pylint: disable=no-search-all
             lambda p: p.rule_ids.filtered(lambda r: r.active and r.event in ("birthday", "anniversary")))
         self.flush_model(["birthday", "anniversary", "state", "program_id"])
         for program in programs:

@@ -1,8 +1,9 @@
 from odoo import api, fields, models
-from odoo.addons.base.models.res_partner import _tz_get
 from odoo.exceptions import ValidationError
 from odoo.tools import ormcache
 from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.base.models.res_partner import _tz_get
 
 from ..tools.expiry import POLICY_END_OF_MONTH, POLICY_MONTHS, POLICY_NEVER
 
@@ -22,8 +23,8 @@ class KlodrProgram(models.Model):
         readonly=False,
     )
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
-    points_name = fields.Char(string="Points Name", default="Points", required=True, translate=True)
-    points_symbol = fields.Char(string="Points Symbol", default="pts", required=True)
+    points_name = fields.Char(default="Points", required=True, translate=True)
+    points_symbol = fields.Char(default="pts", required=True)
     point_value = fields.Monetary(
         string="Value of One Point", currency_field="currency_id", default=0.25, required=True,
         help="Money a point is worth when redeemed.",

@@ -101,9 +101,11 @@ class KlodrRedemption(models.Model):
             if refusal:
                 raise LoyaltyError(reward._refusal_message(refusal), code=refusal.code, **refusal.details)
             points = reward.points_cost
-            discount = (reward._discount_amount(order_amount) if order_amount is not None
-                        else float(pure_rewards.reward_value(reward._to_pure(ranks={}), Decimal(str(program.point_value)),
-                                                             currency_rounding=rounding)))
+            if order_amount is not None:
+                discount = reward._discount_amount(order_amount)
+            else:
+                discount = float(pure_rewards.reward_value(
+                    reward._to_pure(ranks={}), Decimal(str(program.point_value)), currency_rounding=rounding))
         else:
             spendable = balance - self.env["klodr.ledger.hold"]._held_points_by_member(member.ids).get(member.id, 0)
             self._check_points_refusals(program, balance, spendable, points)

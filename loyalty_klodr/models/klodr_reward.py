@@ -40,7 +40,7 @@ class KlodrReward(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     reward_type = fields.Selection(REWARD_TYPES, string="Type", required=True, default=pure.DISCOUNT_FIXED,
                                    tracking=True)
-    points_cost = fields.Integer(string="Points Cost", required=True, default=100, tracking=True)
+    points_cost = fields.Integer(required=True, default=100, tracking=True)
     value = fields.Monetary(
         currency_field="currency_id", compute="_compute_value", store=True, readonly=False, precompute=True,
         tracking=True,
@@ -49,7 +49,7 @@ class KlodrReward(models.Model):
     discount_percent = fields.Float(string="Discount (%)", digits=(5, 2))
     max_discount = fields.Monetary(string="Maximum Discount", currency_field="currency_id",
                                    help="Cap of a percentage discount; 0 for none.")
-    product_id = fields.Many2one("product.product", string="Product", ondelete="restrict",
+    product_id = fields.Many2one("product.product", ondelete="restrict",
                                  help="The product delivered, or given free at checkout.")
     min_tier_id = fields.Many2one(
         "klodr.tier", string="Minimum Tier", ondelete="restrict", domain="[('program_id', '=', program_id)]",
@@ -343,10 +343,10 @@ class KlodrRewardCode(models.Model):
             raise UserError(self.env._("A code already given to a member cannot be changed."))
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_issued(self):
         if self.filtered(lambda c: c.state == "issued"):
             raise UserError(self.env._("A code already given to a member cannot be deleted."))
-        return super().unlink()
 
 
 class KlodrRewardIssue(models.Model):
