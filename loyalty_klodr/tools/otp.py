@@ -66,4 +66,3 @@ def window_wait(sent_times, now, limit, window):
 
 def is_expired(expires_at, now):
     return expires_at is None or now >= expires_at
-

@@ -301,4 +301,3 @@ def evaluate(rules, member, order=None, event=None, campaigns=()):
         if points > 0:
             awards.append(Award(campaign.name, points, "bonus", campaign_id=campaign.id))
     return Evaluation(tuple(awards))
-
