@@ -307,3 +307,45 @@ class TestStampCards(KlodrRulesCommon):
         self.assertEqual(self.env["klodr.reward.issue"].search_count([("member_id", "=", self.guest.id)]), 2)
         self.assertEqual(self.guest.balance, 3)
         self.assertFalse(self.ledger._verify_ledger(program_ids=self.cafe.ids))
+
+
+@tagged("post_install", "-at_install")
+class TestRefunds(KlodrRulesCommon):
+    def test_half_then_the_rest_reverses_exactly_what_was_earned(self):
+        member = self.make_member("9845018001", points=1200, tier=self.silver)
+        txn = member._earn_order(5000, order_ref="RF-1")
+        self.assertEqual(txn.points_earned, 725)
+        first = txn._refund("RF-1-a", 2500)
+        self.assertEqual(first.points_reversed, 363)
+        self.assertEqual(txn._refund("RF-1-a", 2500), first, "the same refund reference replays")
+        with self.assertRaises(LoyaltyError):
+            txn._refund("RF-1-a", 100)
+        second = txn._refund("RF-1-b", "2500.00")
+        self.assertEqual(first.points_reversed + second.points_reversed, 725)
+        self.assertEqual((txn.refunded_amount, txn.points_reversed), (5000, 725))
+        self.assertEqual(member.balance, 1200)
+        for amount in (0.01, -5, "x"):
+            with self.assertRaises(LoyaltyError):
+                txn._refund(f"RF-1-{amount}", amount)
+        self.assertLedgerWhole()
+
+    def test_refund_may_leave_a_negative_balance_that_blocks_redemption(self):
+        member = self.make_member("9845018002")
+        txn = member._earn_order(10000, order_ref="RF-2")  # 1000 + 250
+        self.ledger._post(member, "redeem", -1200)
+        txn._refund("RF-2-all", 10000)
+        self.assertEqual(member.balance, 50 - 1250)
+        with self.assertRaises(LoyaltyError):
+            self.ledger._post(member, "redeem", -1)
+        self.assertLedgerWhole()
+
+    def test_points_redeemed_on_the_order_come_back(self):
+        self.program.otp_required = False
+        member = self.make_member("9845018003", points=900, tier=self.bronze)
+        self.env["klodr.redemption"]._start(member, points=400, order_ref="RF-3", order_amount=2000)
+        txn = member._earn_order(2000, order_ref="RF-3")  # 200 earned at Bronze
+        self.assertEqual(member.balance, 900 - 400 + 200)
+        refund = txn._refund("RF-3-half", 1000)
+        self.assertEqual((refund.points_reversed, refund.points_returned), (100, 200))
+        self.assertEqual(member.balance, 700 - 100 + 200)
+        self.assertLedgerWhole()
