@@ -15,3 +15,4 @@ from . import (
 from . import klodr_reward
 from . import klodr_code_batch, klodr_code, klodr_claim
 from . import klodr_redemption
+from . import klodr_api_key

@@ -1,6 +1,7 @@
 import contextlib
 import secrets
 from dataclasses import replace as dataclass_replace
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytz
@@ -83,9 +84,9 @@ class KlodrMember(models.Model):
 
     @api.model
     def _normalize_mobile(self, raw, program=None):
-        company = program.company_id if program else self.env.company
+        region = program._phone_region() if program else self.env.company.country_id.code
         try:
-            return normalize_mobile(raw, company.country_id.code or company.partner_id.country_id.code)
+            return normalize_mobile(raw, region)
         except InvalidPhoneNumber as exc:
             raise ValidationError(self.env._("Invalid mobile number: %s", exc)) from exc
 
@@ -98,7 +99,7 @@ class KlodrMember(models.Model):
         domain = Domain("program_id", "=", program.id) & Domain("code", "=", text)
         with contextlib.suppress(InvalidPhoneNumber):  # not a number: a member code then
             domain |= (Domain("program_id", "=", program.id)
-                       & Domain("mobile", "=", normalize_mobile(text, program.company_id.country_id.code)))
+                       & Domain("mobile", "=", normalize_mobile(text, program._phone_region())))
         return self.search(domain, limit=1)
 
     @api.model
@@ -527,6 +528,42 @@ class KlodrMember(models.Model):
     @api.model
     def _local_today(self, program):
         return pytz.utc.localize(fields.Datetime.now()).astimezone(pytz.timezone(program.tz or "UTC")).date()
+
+    def _statement(self, date_from=None, date_to=None):
+        """The member's ledger between two dates (inclusive, program timezone): opening and
+        closing balances and the entries with their running balance."""
+        self.ensure_one()
+        tz = pytz.timezone(self.program_id.tz or "UTC")
+
+        def utc(day, end=False):
+            moment = datetime.combine(day, time.max if end else time.min)
+            return tz.localize(moment).astimezone(pytz.utc).replace(tzinfo=None)
+
+        Entry = self.env["klodr.ledger.entry"]
+        domain = Domain("member_id", "=", self.id)
+        if date_from:
+            domain &= Domain("date", ">=", utc(date_from))
+        if date_to:
+            domain &= Domain("date", "<=", utc(date_to, end=True))
+        entries = Entry.search(domain, order="id")
+        opening = entries[:1].balance_after - entries[:1].points if entries else (
+            Entry.search(Domain("member_id", "=", self.id) & Domain("date", "<", utc(date_from)),
+                         order="id desc", limit=1).balance_after if date_from else 0)
+        return {"opening_balance": opening,
+                "closing_balance": entries[-1:].balance_after if entries else opening,
+                "entries": entries}
+
+    def _expiring(self, days=90):
+        """``[(date, points)]`` of the member's points expiring within ``days``, by date."""
+        self.ensure_one()
+        today = self._local_today(self.program_id)
+        self.env["klodr.ledger.entry"].flush_model()
+        self.env.cr.execute(SQL(
+            """SELECT expiry_date, SUM(remaining) FROM klodr_ledger_lot
+                WHERE member_id = %s AND remaining > 0 AND expiry_date >= %s AND expiry_date <= %s
+                GROUP BY expiry_date ORDER BY expiry_date""",
+            self.id, today, today + timedelta(days=days)))
+        return [(day, int(points)) for day, points in self.env.cr.fetchall()]
 
     def action_open_ledger(self):
         self.ensure_one()

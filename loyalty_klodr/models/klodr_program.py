@@ -69,6 +69,11 @@ class KlodrProgram(models.Model):
     stamp_reward_id = fields.Many2one("klodr.reward", string="Full Card Reward",
                                       domain="[('program_id', '=', id)]",
                                       help="Issued automatically each time a member's card is full.")
+    country_id = fields.Many2one(
+        "res.country", string="Country of Mobile Numbers",
+        default=lambda self: self.env.company.country_id,
+        help="Numbers given without a country code are read as numbers of this country "
+             "(default: the company's country).")
     tz = fields.Selection(_tz_get, string="Timezone", required=True,
                           default=lambda self: self.env.user.tz or self.env.company.partner_id.tz or "UTC",
                           help="Days, months, birthdays and caps are counted in this timezone.")
@@ -138,6 +143,11 @@ class KlodrProgram(models.Model):
         action["domain"] = [("program_id", "=", self.id)]
         action["context"] = {"default_program_id": self.id}
         return action
+
+    def _phone_region(self):
+        """ISO code of the country local mobile numbers belong to."""
+        self.ensure_one()
+        return (self.country_id or self.company_id.country_id or self.company_id.partner_id.country_id).code
 
     @ormcache("self.id", "self.env.lang")
     def _compiled_rules(self):
