@@ -71,7 +71,7 @@ class Committed:
         return outcomes
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def committed(registry):
     return Committed(registry)
 
@@ -112,3 +112,59 @@ def verify(committed, program):
         breaks = committed(lambda env: [str(b) for b in env["klodr.ledger.entry"]._verify_ledger([program])])
         assert breaks == []
     return check
+
+
+def _free_port():
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def odoo_server(registry):
+    """A real Odoo HTTP server (a separate, multi-threaded process) on the test database.
+
+    Requests run in their own committed transactions, as in production.
+    """
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import requests  # noqa: PLC0415
+
+    config = odoo.tools.config
+    port = _free_port()
+    args = [sys.executable, "-m", "odoo", "-d", _db_name(), "--addons-path", config["addons_path"]
+            if isinstance(config["addons_path"], str) else ",".join(config["addons_path"]),
+            "--http-interface", "127.0.0.1", "--http-port", str(port),
+            "--workers", "0", "--max-cron-threads", "0", "--log-level", "warn", "--db-filter", f"^{_db_name()}$"]
+    for option, flag in (("db_host", "--db_host"), ("db_port", "--db_port"), ("db_user", "--db_user"),
+                         ("db_password", "--db_password")):
+        if config.get(option):
+            args += [flag, str(config[option])]
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"klodr-test-server-{port}.log"), "w")  # noqa: SIM115
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/web/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the Odoo server exited: see {log.name}")
+        time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError(f"the Odoo server did not start in 120 s: see {log.name}")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
