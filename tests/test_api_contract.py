@@ -99,14 +99,15 @@ def test_enroll_earn_duplicate_and_demo_numbers(client, world):
     again = client.post("/members", {"program_id": program, "mobile": member["mobile"], "name": "Again"})
     assert again.status_code == 409 and error_code(again) == "member_exists"
     assert again.json()["error"]["details"]["member"]["id"] == member["id"]
-    first = earn(client, program, member["code"], 9000, "C-1")
+    run = uuid.uuid4().hex[:8]
+    first = earn(client, program, member["code"], 9000, f"C-1-{run}")
     assert first.status_code == 201 and first.json()["points_earned"] == 900 + 100
     assert first.json()["tier"]["code"] == "silver"
-    silver = earn(client, program, member["mobile"], "5000.00", "C-2").json()
+    silver = earn(client, program, member["mobile"], "5000.00", f"C-2-{run}").json()
     assert silver["points_earned"] == 725  # floor(500 x 1.25) + 100
     assert silver["breakdown"] == [{"rule": "1 point per 10 spent", "points": 625},
                                    {"rule": "Big basket bonus", "points": 100}]
-    duplicate = earn(client, program, member["code"], 5000, "C-2")
+    duplicate = earn(client, program, member["code"], 5000, f"C-2-{run}")
     assert duplicate.status_code == 409 and error_code(duplicate) == "duplicate_order"
     fetched = client.get(f"/members/{member['code']}", program_id=program).json()
     assert fetched["balance"] == 100 + 1000 + 725
@@ -117,11 +118,12 @@ def test_idempotent_replay_and_reuse(client, world):
     program = world["demo"]
     member = enroll(client, program)
     body = {"program_id": program, "member": member["code"], "amount": 1000, "order_ref": uuid.uuid4().hex}
-    first = client.post("/transactions", body, key="same-key-1")
-    replay = client.post("/transactions", body, key="same-key-1")
+    key = f"same-key-{uuid.uuid4().hex}"
+    first = client.post("/transactions", body, key=key)
+    replay = client.post("/transactions", body, key=key)
     assert first.status_code == replay.status_code == 201
     assert replay.json() == first.json() and replay.headers["Idempotent-Replayed"] == "true"
-    reused = client.post("/transactions", dict(body, amount=1001), key="same-key-1")
+    reused = client.post("/transactions", dict(body, amount=1001), key=key)
     assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
     missing = client.post("/transactions", dict(body, order_ref="x"), key=None)
     assert missing.status_code == 400 and missing.json()["error"]["details"]["field"] == "Idempotency-Key"
@@ -133,11 +135,12 @@ def test_concurrent_requests_with_one_key_execute_once(client, world):
     member = enroll(client, program)
     body = {"program_id": program, "member": member["code"], "amount": 3000, "order_ref": uuid.uuid4().hex}
     results = []
+    key = f"parallel-{uuid.uuid4().hex}"
     barrier = threading.Barrier(4)
 
     def send():
         barrier.wait()
-        results.append(client.post("/transactions", body, key="parallel-key"))
+        results.append(client.post("/transactions", body, key=key))
 
     threads = [threading.Thread(target=send) for _ in range(4)]
     for thread in threads:

@@ -120,6 +120,8 @@ class KlodrProgram(models.Model):
                 raise ValidationError(self.env._("OTP settings must be positive."))
 
     def write(self, vals):
+        if {"company_id", "expiry_policy", "expiry_months", "tz"} & vals.keys():
+            self.env.registry.clear_cache()  # _ledger_settings
         if "company_id" in vals:
             moved = self.filtered(lambda p: p.company_id.id != vals["company_id"])
             if moved and self.env["klodr.ledger.entry"].sudo().search_count(
@@ -143,6 +145,13 @@ class KlodrProgram(models.Model):
         action["domain"] = [("program_id", "=", self.id)]
         action["context"] = {"default_program_id": self.id}
         return action
+
+    @ormcache("self.id")
+    def _ledger_settings(self):
+        """``(company id, expiry policy, expiry months, timezone)``: read on every posting, so cached."""
+        self.ensure_one()
+        program = self.sudo()
+        return program.company_id.id, program.expiry_policy, program.expiry_months, program.tz or "UTC"
 
     def _phone_region(self):
         """ISO code of the country local mobile numbers belong to."""
