@@ -38,3 +38,24 @@ class TestInstall(TransactionCase):
         # Members are mail.thread records, so the sms addon's sending helpers apply to them.
         self.assertTrue(hasattr(self.member, "_message_sms"))
         self.assertTrue(self.env.company._get_sms_api_class())
+
+    def test_every_provider_offered(self):
+        """Our providers survive beside sms_twilio's field definition when both are installed."""
+        values = self.env["res.company"]._fields["sms_provider"].get_values(self.env)
+        self.assertTrue({"iap", "dlt_http", "log"} <= set(values))
+        if "sms_twilio_account_sid" in self.env["res.company"]._fields:
+            self.assertIn("twilio", values)
+
+    def test_templates_of_every_event(self):
+        templates = self.env["sms.template"].search([("klodr_event", "!=", False)])
+        self.assertEqual(
+            set(templates.mapped("klodr_event")),
+            {"otp", "welcome", "earned", "redeemed", "expiry", "tier_change", "birthday", "anniversary"})
+        kinds = {t.klodr_event: t.klodr_kind for t in templates}
+        self.assertEqual({e for e, k in kinds.items() if k == "promotional"}, {"birthday", "anniversary"})
+        for template in templates:
+            self.assertEqual(template.model, "klodr.member")
+            self.assertLessEqual(len(template.body), 160, template.name)
+            self.assertTrue(template.body.endswith("-{{ brand }}"), template.name)
+        if self.env.ref("loyalty_klodr.klodr_program_demo", raise_if_not_found=False):
+            self.assertEqual(self.env.ref("base.main_company").sms_provider, "log", "demo data: the log provider")
