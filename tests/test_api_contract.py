@@ -368,3 +368,19 @@ def test_a_member_session_of_the_backend_is_unaffected(registry):
         assert not user.sudo().password
         assert user.has_group("loyalty_klodr.group_loyalty_user")
         assert not user.has_group("loyalty_klodr.group_loyalty_manager")
+
+
+def test_rate_limit_per_key(odoo_server, committed, world):
+    def make(env):
+        demo = env["klodr.program"].browse(world["demo"])
+        key, token = env["klodr.api.key"]._generate("limited", demo.company_id)
+        key.sudo().rate_limit = 3
+        return token
+    limited = Client(odoo_server, committed(make))
+    statuses = [limited.get("/programs").status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:], statuses
+    refused = limited.get("/programs")
+    assert refused.status_code == 429 and error_code(refused) == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # another key is not slowed down by this one
+    assert Client(odoo_server, world["token"]).get("/programs").status_code == 200
