@@ -15,6 +15,7 @@
         "security/klodr_rules.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
+        "data/klodr_webhook_data.xml",
         "wizard/klodr_adjust_wizard_views.xml",
         "wizard/klodr_rule_simulator_views.xml",
         "wizard/klodr_api_key_wizard_views.xml",
@@ -34,6 +35,7 @@
         "views/klodr_code_batch_views.xml",
         "views/klodr_claim_views.xml",
         "wizard/klodr_setup_wizard_views.xml",
+        "views/klodr_webhook_views.xml",
         "views/klodr_menus.xml",
     ],
     "demo": [

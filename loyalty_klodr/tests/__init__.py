@@ -1,3 +1,5 @@
 from . import test_ledger, test_expiry, test_security, test_verify, test_earn, test_redemption
 from . import test_reward
 from . import test_codes_claims
+from . import test_webhooks
+from . import test_openapi

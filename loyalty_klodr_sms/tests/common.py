@@ -99,6 +99,8 @@ class KlodrSmsCommon(KlodrRulesCommon):
         cls.SmsSms = cls.env["sms.sms"]
         cls.template_earned = cls.env.ref("loyalty_klodr_sms.sms_template_klodr_earned")
         cls.template_otp = cls.env.ref("loyalty_klodr_sms.sms_template_klodr_otp")
+        # Messages other tests left queued in this database (committed) are not ours to send.
+        cls.SmsSms.sudo().search([("state", "=", "outgoing")]).write({"state": "canceled"})
 
     def member_sms(self, member, event=None):
         domain = [("klodr_member_id", "=", member.id)]
