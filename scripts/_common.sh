@@ -34,7 +34,7 @@ addons_path = $ODOO_ADDONS_PATH
 db_host = ${PGHOST:-127.0.0.1}
 db_port = ${PGPORT:-5432}
 db_user = ${PGUSER:-root}
-db_password = ${PGPASSWORD:-False}
+${PGPASSWORD:+db_password = $PGPASSWORD}
 http_interface = 127.0.0.1
 without_demo = False
 CONF
