@@ -5,6 +5,7 @@ installed. Unlike Odoo's TransactionCase, they commit: concurrency can only be
 tested with transactions that really overlap. Every test works in a program of
 its own, so what it leaves behind never disturbs another test.
 """
+import contextlib
 import itertools
 import threading
 import uuid
@@ -150,11 +151,9 @@ def odoo_server(registry):
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(requests.RequestException):  # not listening yet
             if requests.get(f"{base}/web/health", timeout=2).status_code == 200:
                 break
-        except requests.RequestException:
-            pass
         if process.poll() is not None:
             raise RuntimeError(f"the Odoo server exited: see {log.name}")
         time.sleep(0.5)
