@@ -384,3 +384,54 @@ def test_rate_limit_per_key(odoo_server, committed, world):
     assert 1 <= int(refused.headers["Retry-After"]) <= 61
     # another key is not slowed down by this one
     assert Client(odoo_server, world["token"]).get("/programs").status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path", "params", "body"), [
+    ("GET", "/members/KL0000001", {"program_id": "²"}, None),
+    ("GET", "/members/KL0000001", {"program_id": "--5"}, None),
+    ("GET", "/members/KL0000001/ledger", {"program_id": "DEMO", "from": "0001-01-01"}, None),
+    ("POST", "/events", None, {"program_id": "DEMO", "member": "x", "event": "checkin", "ref": "r",
+                               "occurred_at": "9999-12-31T23:59:59-12:00"}),
+    ("POST", "/redemptions/null%2Cnull/cancel", None, {}),
+    ("POST", "/nope", None, {}),
+    ("PUT", "/programs", None, {}),
+])
+def test_hostile_input_gets_a_json_4xx(client, world, odoo_server, method, path, params, body):
+    params = {k: (world["demo"] if v == "DEMO" else v) for k, v in (params or {}).items()}
+    body = {k: (world["demo"] if v == "DEMO" else v) for k, v in body.items()} if body is not None else None
+    headers = {"Authorization": f"Bearer {world['token']}", "Idempotency-Key": uuid.uuid4().hex}
+    response = requests.request(method, f"{odoo_server}{BASE}{path}", params=params, json=body, timeout=30,
+                                headers=headers)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]["code"] in ("validation_error", "not_found")
+
+
+def test_surrogates_and_deep_nesting_refused(client, world, odoo_server):
+    headers = {"Authorization": f"Bearer {world['token']}", "Idempotency-Key": uuid.uuid4().hex,
+               "Content-Type": "application/json"}
+    for raw in ('{"x": "\\ud800"}', '{"program_id": 1, "name": "A\\ud800", "mobile": "9845012300"}',
+                "[" * 30000, '{"a":' * 10000):
+        response = requests.post(f"{odoo_server}{BASE}/members", data=raw, headers=headers, timeout=30)
+        assert response.status_code == 400, response.text[:200]
+
+
+def test_whole_number_floats_are_integers(client, world):
+    member = enroll(client, world["demo"])
+    response = client.post("/events", {"program_id": float(world["demo"]), "member": member["code"],
+                                       "event": "checkin", "ref": "f"})
+    assert response.status_code == 201, response.text
+
+
+def test_a_throttled_answer_is_not_replayed(odoo_server, committed, world):
+    def make(env):
+        demo = env["klodr.program"].browse(world["demo"])
+        key, token = env["klodr.api.key"]._generate("throttled", demo.company_id)
+        key.sudo().rate_limit = 1
+        return token
+    throttled = Client(odoo_server, committed(make))
+    throttled.get("/programs")
+    body = {"program_id": world["demo"], "member": "x", "event": "checkin", "ref": "t"}
+    key = f"retry-me-{uuid.uuid4().hex}"
+    assert throttled.post("/events", body, key=key).status_code == 429
+    stored = committed(lambda env: env["klodr.api.idempotency"].sudo().search_count([("key", "=", key)]))
+    assert stored == 0

@@ -96,8 +96,10 @@ class LoyaltyApi(http.Controller):
             raise ApiError("validation_error", "Send JSON with Content-Type: application/json.", field="body")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError("validation_error", "The body is not valid JSON.", field="body") from exc
+            # Lone surrogates ("\ud800") parse but cannot be stored or hashed: refuse them here.
+            json.dumps(body, ensure_ascii=False).encode()
+        except (ValueError, UnicodeError, RecursionError) as exc:
+            raise ApiError("validation_error", "The body is not valid UTF-8 JSON.", field="body") from exc
         if not isinstance(body, dict):
             raise ApiError("validation_error", "The body must be a JSON object.", field="body")
         return body
@@ -128,7 +130,13 @@ class LoyaltyApi(http.Controller):
                 return response
             raise ApiError("conflict", "A request with this Idempotency-Key is still in progress.")
         response = self._run(handler, ctx, body, route_args)
-        record.sudo().write({"status_code": response.status_code, "response_body": response.get_data(as_text=True)})
+        if response.status_code in (409, 429):
+            # "Try again later" answers are not the outcome of the request: a retry with the same
+            # key after Retry-After must run, not replay them.
+            env.cr.execute("DELETE FROM klodr_api_idempotency WHERE id = %s", [record.id])
+        else:
+            record.sudo().write({"status_code": response.status_code,
+                                 "response_body": response.get_data(as_text=True)})
         return response
 
     def _run(self, handler, ctx, body, route_args):
@@ -158,6 +166,7 @@ class LoyaltyApi(http.Controller):
     # ------------------------------------------------------------------
     # Endpoints
     # ------------------------------------------------------------------
+
     @http.route(f"{BASE}/openapi.json", type="http", auth="none", methods=["GET"], csrf=False,
                 save_session=False)
     def openapi(self):
@@ -288,6 +297,8 @@ class LoyaltyApi(http.Controller):
     def confirm(self, ctx, body, redemption_id):
         redemption = ctx.redemption(redemption_id)
         otp = body.get("otp")
+        if isinstance(otp, float) and otp.is_integer() and abs(otp) < 10**12:
+            otp = int(otp)
         if not isinstance(otp, (str, int)) or isinstance(otp, bool) or len(str(otp)) > 12:
             raise contract.FieldError("otp", "otp is the code the member received")
         result = redemption._confirm(str(otp))
@@ -325,6 +336,14 @@ class LoyaltyApi(http.Controller):
             when=contract.parse_datetime(body.get("occurred_at"), "occurred_at", fields.Datetime.now()),
             store=ctx.store(body.get("store_ref")))
         return 201, {"points_earned": sum(entries.mapped("points")), "balance": member.balance}
+
+
+class LoyaltyApiFallback(http.Controller):
+    @http.route([BASE, f"{BASE}/<path:rest>"], type="http", auth="none", csrf=False, save_session=False,
+                readonly=True)
+    def unknown(self, rest=None, **kwargs):
+        """Anything else under the base path: a JSON 404, never Odoo's HTML page."""
+        return _error_response(ApiError("not_found", "No such endpoint, or not with this method."))
 
 
 class ApiContext:

@@ -5,6 +5,7 @@ turns into ``400 validation_error`` with ``details.field``.
 """
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -51,12 +52,17 @@ def require(body, field):
     return body[field]
 
 
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")
+
+
 def parse_int(value, field, minimum=None, maximum=None):
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) < 19:
-            value = int(value.strip())
-        else:
-            raise FieldError(field, f"{field} must be a whole number")
+    """A whole number: an integer, a float without fraction (JSON's 1.0), or ASCII digits."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    elif isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(field, f"{field} must be a whole number")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise FieldError(field, f"{field} is out of range")
     return value
@@ -101,10 +107,10 @@ def parse_datetime(value, field, now, allow_future=FUTURE_TOLERANCE):
         raise FieldError(field, f"{field} must be an ISO 8601 date-time")
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
         raise FieldError(field, f"{field} must be an ISO 8601 date-time") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     if moment > now + allow_future:
         raise FieldError(field, f"{field} cannot be in the future")
     if moment.year < 2000:
@@ -118,9 +124,12 @@ def parse_date(value, field):
     if not isinstance(value, str):
         raise FieldError(field, f"{field} must be a date (YYYY-MM-DD)")
     try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d").date()
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError as exc:
         raise FieldError(field, f"{field} must be a date (YYYY-MM-DD)") from exc
+    if not 1900 <= day.year <= 2999:
+        raise FieldError(field, f"{field} must be between 1900 and 2999")
+    return day
 
 
 def money(value, digits=2):
