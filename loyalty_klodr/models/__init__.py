@@ -1,4 +1,5 @@
 from . import (
+    klodr_cached_config,
     klodr_program,
     klodr_store,
     klodr_member,

@@ -11,7 +11,7 @@ class KlodrCampaign(models.Model):
 
     _name = "klodr.campaign"
     _description = "Loyalty Campaign"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "klodr.cached.config"]
     _order = "date_from desc, id desc"
 
     name = fields.Char(required=True, translate=True, tracking=True)
@@ -61,19 +61,3 @@ class KlodrCampaign(models.Model):
     def _promo_key(self, member):
         """Idempotency key of a promo code's points: unique per program, so once per member."""
         return f"campaign:{self.id}:member:{member.id}"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()  # programs cache their compiled rules
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result

@@ -24,6 +24,7 @@ class KlodrEarnRule(models.Model):
     """How members earn: per amount, per order, by bands, per product or category, or on events."""
 
     _name = "klodr.earn.rule"
+    _inherit = ["klodr.cached.config"]
     _description = "Loyalty Earn Rule"
     _order = "program_id, sequence, id"
 
@@ -145,24 +146,9 @@ class KlodrEarnRule(models.Model):
         )
 
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()  # programs cache their compiled rules
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
-
 class KlodrEarnRuleBand(models.Model):
     _name = "klodr.earn.rule.band"
+    _inherit = ["klodr.cached.config"]
     _description = "Loyalty Earn Rule Band"
     _order = "amount_from"
 
@@ -175,19 +161,3 @@ class KlodrEarnRuleBand(models.Model):
     _band_valid = models.Constraint(
         "CHECK(amount_from >= 0 AND points >= 0 AND (amount_to IS NULL OR amount_to = 0 OR amount_to > amount_from))",
         "A band starts at zero or more, ends after it starts, and gives zero or more points.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()  # programs cache their compiled rules
-        return records
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result

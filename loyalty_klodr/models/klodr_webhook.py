@@ -57,7 +57,7 @@ class KlodrWebhookEvent(models.Model):
 class KlodrWebhook(models.Model):
     _name = "klodr.webhook"
     _description = "Loyalty Webhook"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "klodr.cached.config"]
     _order = "name, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -118,23 +118,8 @@ class KlodrWebhook(models.Model):
             if webhook.program_ids.filtered(lambda p, c=webhook.company_id: p.company_id != c):
                 raise ValidationError(self.env._("The programs of a webhook belong to its company."))
 
-    # The subscriptions are read on every purchase: cached, cleared when a webhook changes.
-    @api.model_create_multi
-    def create(self, vals_list):
-        webhooks = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return webhooks
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
-
+    # The subscriptions are read on every purchase: cached, cleared when a webhook changes
+    # (klodr.cached.config).
     @api.model
     @ormcache("company_id")
     def _subscriptions(self, company_id):

@@ -44,6 +44,19 @@ class TestEarnOrders(KlodrRulesCommon):
         tier, needed = member._next_tier()
         self.assertEqual((tier, needed), (self.gold, 5000 - 1112))
 
+    def test_rule_changes_apply_at_once(self):
+        """Rules are compiled into a per-program cache: every change must clear it."""
+        member = self.make_member("9845011013")
+        self.assertEqual(member._earn_order(100, order_ref="RC-1").points_earned, 10)
+        self.rule_base.points = 2
+        self.assertEqual(member._earn_order(100, order_ref="RC-2").points_earned, 20)
+        self.rule_bands.band_ids[:1].points = 7
+        self.assertEqual(member._earn_order(5000, order_ref="RC-3").points_earned, 1000 + 7)
+        self.rule_base.active = False
+        self.assertEqual(member._earn_order(100, order_ref="RC-4").points_earned, 0)
+        self.rule_base.unlink()
+        self.assertEqual(member._earn_order(5000, order_ref="RC-5").points_earned, 7)
+
     def test_duplicate_order_refused_and_nothing_written(self):
         member = self.make_member("9845011006")
         member._earn_order(1000, order_ref="DUP-1")
