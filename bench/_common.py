@@ -100,7 +100,17 @@ def drop_database(args, name=None, drop=True):
     if not drop:
         return
     with contextlib.closing(connect(args, "postgres", autocommit=True)) as cnx, cnx.cursor() as cr:
-        # FORCE: a previous run killed mid-way may still hold connections to it.
+        # Another run of a benchmark on the same machine may be using it: never pull it from under
+        # them. Our own client processes that just ended may take a moment to disconnect.
+        for _attempt in range(25):
+            cr.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                       [name or args.db])
+            if not cr.fetchone()[0]:
+                break
+            time.sleep(0.2)
+        else:
+            raise SystemExit(f"database {name or args.db} is in use by other connections (another benchmark "
+                             "run?): pass --db with another name, or end that run first")
         cr.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name or args.db)))
 
 

@@ -352,26 +352,31 @@ class KlodrLedgerEntry(models.Model):
 
         :return: the number of lots expired.
         """
-        today = today or fields.Date.context_today(self)
         total = 0
         batches = 0
         if programs is None:
             programs = self.env["klodr.program"].with_context(active_test=False).search([])  # pylint: disable=no-search-all
         for program in programs.sudo():
-            lot_ids = self._expirable_lot_ids(program, today)
+            # a lot is spendable through its expiry date in the program's own timezone
+            program_today = today or pytz.utc.localize(fields.Datetime.now()).astimezone(
+                pytz.timezone(program._ledger_settings()[3])).date()
+            lot_ids = self._expirable_lot_ids(program, program_today)
             self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM klodr_ledger_entry")
             max_entry_id = self.env.cr.fetchone()[0]
             for start in range(0, len(lot_ids), batch_size):
                 if max_batches is not None and batches >= max_batches:
                     return total
-                total += self._expire_lot_batch(program, lot_ids[start:start + batch_size], today)
+                batch = lot_ids[start:start + batch_size]
+                total += self._expire_lot_batch(program, batch, program_today)
                 batches += 1
-                if progress:
-                    progress(batch_size, remaining=max(len(lot_ids) - start - batch_size, 0))
+                # the cron's time is up: stop here, the next run resumes (the watermark has not moved)
+                time_left = progress and progress(len(batch), remaining=max(len(lot_ids) - start - len(batch), 0))
+                if time_left is not None and time_left is not False and time_left <= 0:
+                    return total
             # Every lot up to here is settled: the next run starts from today.
             self.env.cr.execute(SQL(
                 "UPDATE klodr_program SET expiry_checked_until = %s, expiry_checked_entry_id = %s "
-                "WHERE id = %s", today, max_entry_id, program.id))
+                "WHERE id = %s", program_today, max_entry_id, program.id))
             program.invalidate_recordset(["expiry_checked_until", "expiry_checked_entry_id"])
             if progress:
                 progress(0)

@@ -156,7 +156,8 @@ class KlodrProgram(models.Model):
     def _phone_region(self):
         """ISO code of the country local mobile numbers belong to."""
         self.ensure_one()
-        return (self.country_id or self.company_id.country_id or self.company_id.partner_id.country_id).code
+        # the company's partner holds the stored country (company.country_id is computed)
+        return (self.country_id or self.company_id.partner_id.country_id).code
 
     @ormcache("self.id", "self.env.lang")
     def _compiled_rules(self):

@@ -1,5 +1,7 @@
 from datetime import date, datetime
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import KlodrCommon
@@ -70,3 +72,32 @@ class TestExpiry(KlodrCommon):
     def test_cron_method_runs(self):
         self.env.ref("loyalty_klodr.ir_cron_klodr_expire_lots").ensure_one()
         self.assertEqual(self.expire(date.today()), 2)  # noqa: DTZ011
+
+    def test_expiry_day_is_the_programs(self):
+        # 2026-01-10 is the last day of the old lot; 20:00 UTC on that day is already the 11th in Kolkata
+        self.program.tz = "Asia/Kolkata"
+        with freeze_time("2026-01-10 20:00:00"):
+            self.assertEqual(self.ledger._expire_due_lots(programs=self.program), 1)
+        self.program.tz = "America/New_York"
+        self.post(self.member_2, "earn", 10, date=datetime(2025, 3, 10, 18, 0))  # lot of the 10th there
+        with freeze_time("2026-03-11 02:00:00"):  # still the 10th in New York: spendable
+            self.ledger._expire_due_lots(programs=self.program)
+        self.assertEqual(self.member_2.balance, 10)
+        with freeze_time("2026-03-11 06:00:00"):  # the 11th there: expired
+            self.ledger._expire_due_lots(programs=self.program)
+        self.assertEqual(self.member_2.balance, 0)
+
+    def test_cron_stops_when_its_time_is_up(self):
+        for number in range(4):
+            self.post(self.member_2, "earn", 5, date=datetime(2025, 1, 1 + number, 9, 0))
+        calls = []
+
+        def progress(done, remaining=None):
+            calls.append(done)
+            return 0  # no time left
+
+        expired = self.ledger._expire_due_lots(today=date(2026, 6, 1), programs=self.program, batch_size=2,
+                                               progress=progress)
+        self.assertEqual((expired, calls), (2, [2]))
+        self.assertFalse(self.program.expiry_checked_until)
+        self.assertEqual(self.ledger._expire_due_lots(today=date(2026, 6, 1), programs=self.program), 4)
