@@ -1,18 +1,8 @@
 """Redemptions at two counters at once: points are spent once, whatever the timing."""
 import time
-from contextlib import contextmanager
-from unittest.mock import patch
 
 from odoo.addons.loyalty_klodr.exceptions import LoyaltyError
-
-
-@contextmanager
-def otp_outbox(registry):
-    sent = {}
-    model = registry["klodr.redemption"]
-    with patch.object(model, "_otp_channel_available", lambda self: True), \
-            patch.object(model, "_deliver_otp", lambda self, code: sent.__setitem__(self.id, code)):
-        yield sent
+from odoo.addons.loyalty_klodr.tests.common import otp_outbox
 
 
 def start(member_id, points, order_ref, linger=0.3):
@@ -40,7 +30,7 @@ def test_two_confirmations_of_one_code_redeem_once(committed, registry, new_memb
     member = new_member(500)
     with otp_outbox(registry) as sent:
         redemption_id = committed(start(member, 300, "A/2", linger=0))
-        code = sent[redemption_id]
+        code = dict(sent)[redemption_id]
 
         def confirm(env):
             result = env["klodr.redemption"].browse(redemption_id)._confirm(code)
@@ -58,7 +48,7 @@ def test_redeem_beside_a_refund_never_overdraws(committed, registry, new_member,
     member = new_member(500)
     with otp_outbox(registry) as sent:
         redemption_id = committed(start(member, 400, "A/3", linger=0))
-        code = sent[redemption_id]
+        code = dict(sent)[redemption_id]
 
         def confirm(env):
             return env["klodr.redemption"].browse(redemption_id)._confirm(code)

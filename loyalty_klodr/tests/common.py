@@ -1,4 +1,17 @@
+from contextlib import contextmanager
+from unittest.mock import patch
+
 from odoo.tests import TransactionCase, new_test_user
+
+
+@contextmanager
+def otp_outbox(registry):
+    """An OTP channel for tests: each code sent lands in the yielded list as (redemption id, code)."""
+    sent = []
+    model = registry["klodr.redemption"]
+    with patch.object(model, "_otp_channel_available", lambda self: True), \
+            patch.object(model, "_deliver_otp", lambda self, code: sent.append((self.id, code))):
+        yield sent
 
 
 class KlodrCommon(TransactionCase):

@@ -1,4 +1,3 @@
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -8,17 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.loyalty_klodr.exceptions import LoyaltyError
 
-from .common import KlodrRulesCommon
-
-
-@contextmanager
-def otp_outbox(env):
-    """An OTP channel for the base addon's tests: codes land in the returned list."""
-    sent = []
-    model = env.registry["klodr.redemption"]
-    with patch.object(model, "_otp_channel_available", lambda self: True), \
-            patch.object(model, "_deliver_otp", lambda self, code: sent.append((self.id, code))):
-        yield sent
+from .common import KlodrRulesCommon, otp_outbox
 
 
 @tagged("post_install", "-at_install")
@@ -68,7 +57,7 @@ class TestRedemption(KlodrRulesCommon):
         self.assertEqual(redemption.redeem_entry_id.points, -200)
 
     def test_happy_path_holds_then_redeems(self):
-        with otp_outbox(self.env) as sent:
+        with otp_outbox(self.env.registry) as sent:
             redemption = self.start(reward=self.discount, order_amount=500, store=self.store_a)
             self.assertEqual(redemption.state, "pending_otp")
             self.assertEqual((self.buyer.balance, self.buyer.held_points), (1000, 200))
@@ -89,7 +78,7 @@ class TestRedemption(KlodrRulesCommon):
         self.assertLedgerWhole()
 
     def test_wrong_codes_then_locked(self):
-        with otp_outbox(self.env) as sent:
+        with otp_outbox(self.env.registry) as sent:
             redemption = self.start(points=300)
             code = sent[0][1]
             wrong = "000000" if code != "000000" else "111111"
@@ -103,7 +92,7 @@ class TestRedemption(KlodrRulesCommon):
         self.assertEqual((self.buyer.balance, self.buyer.held_points), (1000, 0))
 
     def test_expired_code(self):
-        with otp_outbox(self.env) as sent:
+        with otp_outbox(self.env.registry) as sent:
             redemption = self.start(points=300)
             with freeze_time(datetime.now() + timedelta(minutes=5, seconds=1)):
                 self.buyer.invalidate_recordset(["held_points"])
@@ -113,7 +102,7 @@ class TestRedemption(KlodrRulesCommon):
         self.assertEqual(self.buyer.balance, 1000)
 
     def test_resend_throttle_and_old_code_void(self):
-        with otp_outbox(self.env) as sent:
+        with otp_outbox(self.env.registry) as sent:
             start = datetime.now()
             with freeze_time(start):
                 redemption = self.start(points=300)
@@ -135,7 +124,7 @@ class TestRedemption(KlodrRulesCommon):
 
     def test_per_member_throttle(self):
         self.program.otp_max_per_member_hour = 2
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             first = self.start(points=100)
             self.start(points=100, order_ref="POS/2")
             with self.assertRaises(LoyaltyError) as caught:
@@ -145,7 +134,7 @@ class TestRedemption(KlodrRulesCommon):
             first._cancel()
 
     def test_refusals(self):
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             self.assertRefused("validation_error", points=100, reward=self.discount)
             self.assertRefused("validation_error")
             self.assertRefused("validation_error", points=-5)
@@ -158,11 +147,11 @@ class TestRedemption(KlodrRulesCommon):
         held._cancel()
 
     def test_more_refusals(self):
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             self.start(points=900)
             self.start(points=50, order_ref="POS/2")  # 100 spendable: exactly the minimum is enough
         self.program.min_redeem_balance = 51
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             self.assertRefused("below_minimum_redemption", points=10)  # 50 spendable now
             self.mug.stock = 0
             self.program.min_redeem_balance = 0
@@ -185,14 +174,14 @@ class TestRedemption(KlodrRulesCommon):
         with self.assertRaises(LoyaltyError):
             redemption._cancel()
         self.program.otp_required = True
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             pending = self.start(points=400)
             pending._cancel()
         self.assertEqual((pending.state, self.buyer.held_points), ("cancelled", 0))
         self.assertLedgerWhole()
 
     def test_cron_expires_pending(self):
-        with otp_outbox(self.env):
+        with otp_outbox(self.env.registry):
             redemption = self.start(points=300)
         with freeze_time(datetime.now() + timedelta(minutes=6)):
             self.Redemption._cron_expire()
