@@ -81,11 +81,9 @@ WITH lots AS (
       FROM klodr_ledger_entry e WHERE e.id = ANY(%(ids)s)
 ), entries AS (
     INSERT INTO klodr_ledger_entry (program_id, company_id, member_id, entry_type, points, balance_after, date,
-                                    idempotency_key, prev_hash, entry_hash, description, user_id, create_uid,
-                                    write_uid, create_date, write_date)
+                                    idempotency_key, prev_hash, entry_hash, description, user_id)
     SELECT program_id, company_id, member_id, 'expire', -left_over, 0, now() AT TIME ZONE 'UTC',
-           'expire:' || id, md5(id::text) || md5(id::text), md5(id::text) || md5(id::text), 'Expired',
-           1, 1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+           'expire:' || id, md5(id::text) || md5(id::text), md5(id::text) || md5(id::text), 'Expired', 1
       FROM lots WHERE left_over > 0
     RETURNING id, idempotency_key, points
 ), allocations AS (

@@ -2,11 +2,11 @@
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from odoo.addons.loyalty_klodr.tools import ledger_check
-from odoo.addons.loyalty_klodr.tools.hashing import GENESIS, HASHED_FIELDS, entry_hash
+from odoo.addons.loyalty_klodr.tools.hashing import GENESIS, HASHED_FIELDS, entry_hash, expire_entry_hash
 
 BASE = {
     "program_id": 1, "member_id": 7, "entry_type": "earn", "points": 120, "balance_after": 120,
@@ -85,3 +85,26 @@ def test_member_totals_checks():
     assert list(ledger_check.check_lot(4, 10, 10)) == []
     assert list(ledger_check.check_debit(5, "refund", -10, 4, may_owe=True)) == []
     assert [b.kind for b in ledger_check.check_debit(5, "redeem", -10, 4, may_owe=False)] == ["debit"]
+
+
+@settings(deadline=None)
+@given(
+    prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    program_id=st.integers(min_value=1, max_value=2**31 - 1),
+    member_id=st.integers(min_value=1, max_value=2**31 - 1),
+    points=st.integers(min_value=-(10**9), max_value=-1),
+    balance_after=st.integers(min_value=-(10**9), max_value=10**9),
+    when=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    lot_id=st.integers(min_value=1, max_value=2**31 - 1),
+)
+def test_expire_fast_hash_is_entry_hash(prev, program_id, member_id, points, balance_after, when, lot_id):
+    """The expiry run's dict-free hash is byte-for-byte the general one: verify stays clean."""
+    when = when.replace(microsecond=0)
+    values = {
+        "program_id": program_id, "member_id": member_id, "entry_type": "expire", "points": points,
+        "balance_after": balance_after, "date": when, "expiry_date": None,
+        "idempotency_key": f"expire:{lot_id}", "source_model": None, "source_id": None, "source_ref": None,
+        "store_id": None,
+    }
+    assert expire_entry_hash(prev, program_id, member_id, points, balance_after,
+                             when.isoformat(sep=" "), lot_id) == entry_hash(prev, values)
