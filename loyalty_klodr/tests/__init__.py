@@ -3,3 +3,4 @@ from . import test_reward
 from . import test_codes_claims
 from . import test_webhooks
 from . import test_openapi
+from . import test_i18n_hindi
