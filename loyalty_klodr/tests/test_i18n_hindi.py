@@ -68,7 +68,7 @@ def test_hindi_keeps_placeholders_and_is_hindi(addon):
 
 def test_placeholder_check_catches_a_broken_translation():
     msgid = "At least %(minimum)s points are needed to redeem (%(spendable)s spendable)."
-    good = "रिडीम करने के लिए कम से कम %(minimum)s अंक चाहिए (खर्च योग्य: %(spendable)s)।"
+    good = "रिडीम करने के लिए कम से कम %(minimum)s अंक चाहिए (ख़र्च योग्य: %(spendable)s)।"
     bad = "रिडीम करने के लिए कम से कम %(minimum) अंक चाहिए।"
     assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(good))
     assert sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(bad))
@@ -104,7 +104,7 @@ class TestHindiScreens(KlodrCommon):
         views = self.hi["klodr.member"].get_views([(False, "form"), (False, "list")])
         form = views["views"]["form"]["arch"]
         self.assertIn("अंक समायोजित करें", form)  # the "Adjust Points" button
-        self.assertIn("खर्च योग्य", form)  # the "Spendable" stat button
+        self.assertIn("ख़र्च योग्य", form)  # the "Spendable" stat button
         self.assertNotIn("Adjust Points", form)
         member_fields = views["models"]["klodr.member"]["fields"]
         self.assertEqual(member_fields["balance"]["string"], "शेष")
