@@ -243,6 +243,20 @@ class KlodrRedemption(models.Model):
         self.ensure_one()
         self.member_id._lock_for_points()
         self._lock()
+        refused = self._check_otp(otp)
+        if refused:
+            return refused
+        self._finalize()
+        return self._outcome("confirmed", points_redeemed=self.points, discount_amount=self.discount_amount,
+                             balance=self.member_id.balance)
+
+    def _check_otp(self, otp):
+        """Check ``otp`` against this pending redemption, whose member and row the caller locked.
+
+        :return: None when the code is right (it is then used up: it can never serve again), else
+            the outcome to answer (``otp_invalid``, ``otp_expired``, ``otp_locked``,
+            ``redemption_not_pending``); the wrong attempt is counted in the caller's transaction.
+        """
         if self.state != "pending_otp":
             return self._outcome(self.state, "redemption_not_pending")
         policy = self._otp_policy()
@@ -258,9 +272,7 @@ class KlodrRedemption(models.Model):
                 return self._outcome("cancelled", "otp_locked", attempts_left=0)
             return self._outcome("pending_otp", "otp_invalid", attempts_left=policy.max_attempts - attempts)
         self.sudo().otp_digest = False  # a used code can never be used again
-        self._finalize()
-        return self._outcome("confirmed", points_redeemed=self.points, discount_amount=self.discount_amount,
-                             balance=self.member_id.balance)
+        return None
 
     def _resend(self):
         """A new code (the old one is void), within the resend throttles."""

@@ -1,0 +1,163 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import float_round
+
+from odoo.addons.loyalty_klodr.exceptions import LoyaltyError
+
+from .pos_config import order_ref_for
+
+_logger = logging.getLogger(__name__)
+
+# Written by the server when the order syncs; whatever the browser sends for them is dropped.
+SERVER_FIELDS = ("klodr_member_id", "klodr_transaction_id", "klodr_points_earned", "klodr_points_redeemed",
+                 "klodr_points_reversed", "klodr_points_returned", "klodr_balance", "klodr_tier_name",
+                 "klodr_tier_color", "klodr_error", "klodr_synced")
+
+
+class PosOrder(models.Model):
+    _inherit = "pos.order"
+
+    klodr_member_code = fields.Char(string="Loyalty Member Code", index="btree_not_null",
+                                    help="The member the cashier chose on the order.")
+    klodr_member_id = fields.Many2one("klodr.member", string="Loyalty Member", readonly=True,
+                                      index="btree_not_null")
+    klodr_transaction_id = fields.Many2one("klodr.transaction", string="Loyalty Purchase", readonly=True)
+    klodr_points_earned = fields.Integer(string="Points Earned", readonly=True)
+    klodr_points_redeemed = fields.Integer(string="Points Redeemed", readonly=True)
+    klodr_points_reversed = fields.Integer(string="Points Reversed", readonly=True)
+    klodr_points_returned = fields.Integer(string="Redeemed Points Given Back", readonly=True)
+    klodr_balance = fields.Integer(string="Balance After", readonly=True)
+    klodr_tier_name = fields.Char(string="Tier", readonly=True)
+    klodr_tier_color = fields.Char(readonly=True)
+    klodr_error = fields.Char(string="Loyalty Problem", readonly=True)
+    klodr_synced = fields.Boolean(string="Loyalty Recorded", readonly=True,
+                                  help="The server recorded this order's points (the receipt shows its figures).")
+
+    @api.model
+    def _process_order(self, order, existing_order):
+        for name in SERVER_FIELDS:
+            order.pop(name, None)
+        return super()._process_order(order, existing_order)
+
+    def _process_saved_order(self, draft):
+        result = super()._process_saved_order(draft)
+        if not draft and self.state in ("paid", "done") and self.config_id.klodr_program_id:
+            self._klodr_sync()
+        return result
+
+    # ------------------------------------------------------------------
+    def _klodr_sync(self):
+        """Earn (or reverse, for a refund) and redeem for this paid order, on the server's figures.
+
+        Idempotent by the order's uuid: a purchase is unique per order reference and a refund per
+        refund reference, so syncing again, retrying or syncing late never moves points twice.
+        A loyalty refusal never blocks the sale: it is recorded on the order.
+        """
+        self.ensure_one()
+        order = self.sudo()
+        try:
+            with self.env.cr.savepoint():
+                if order.lines.refunded_orderline_id:
+                    values = order._klodr_refund()
+                else:
+                    values = order._klodr_earn()
+        except LoyaltyError as error:
+            _logger.warning("Loyalty: order %s synced without its points: %s", order.name, error)
+            values = {"klodr_error": f"{error.code}: {error.args[0]}"[:250]}
+        if values:
+            order.write(values)
+
+    def _klodr_program(self):
+        return self.config_id.klodr_program_id.with_company(self.company_id)
+
+    def _klodr_store(self):
+        return self.config_id.klodr_store_id or None
+
+    def _klodr_lines(self):
+        """The synced lines valued on the server (price, discount, quantity and taxes of each line)."""
+        config = self.config_id
+        fpos = self.fiscal_position_id
+        return [config._klodr_line(line.product_id, line.qty, line.price_unit * (1 - (line.discount or 0) / 100),
+                                   line.tax_ids, fpos, line.klodr_reward_line)
+                for line in self.lines]
+
+    def _klodr_summary(self, member):
+        tier = member.tier_id
+        return {"klodr_member_id": member.id, "klodr_member_code": member.code, "klodr_balance": member.balance,
+                "klodr_tier_name": tier.name or False, "klodr_tier_color": tier.color or False,
+                "klodr_error": False, "klodr_synced": True}
+
+    def _klodr_earn(self):
+        program = self._klodr_program()
+        order_ref = order_ref_for(self.uuid)
+        redemptions = program.env["klodr.redemption"].search([
+            ("program_id", "=", program.id), ("order_ref", "=", order_ref),
+            ("state", "in", ("authorized", "confirmed"))])
+        member = program.env["klodr.member"]
+        if self.klodr_member_code:
+            member = member._find_by_mobile_or_code(program, self.klodr_member_code)
+        member = member or redemptions.member_id[:1]
+        if not member:
+            return {}
+        for redemption in redemptions:
+            redemption._klodr_pos_confirm(self)
+        redemptions.filtered(lambda r: not r.pos_order_id).sudo().write({"pos_order_id": self.id})
+        Transaction = program.env["klodr.transaction"]
+        transaction = Transaction.search([("program_id", "=", program.id), ("order_ref", "=", order_ref)])
+        if not transaction and member.state == "active":
+            config = self.config_id
+            lines = self._klodr_lines()
+            transaction = member._earn_order(
+                config._klodr_order_amount(lines), order_ref=order_ref, lines=config._klodr_pure_lines(lines),
+                when=self.date_order, store=self._klodr_store())
+        values = self._klodr_summary(member)
+        values.update(klodr_transaction_id=transaction.id, klodr_points_earned=transaction.points_earned,
+                      klodr_points_redeemed=sum(redemptions.filtered(lambda r: r.state == "confirmed")
+                                                .mapped("points")))
+        values.update(self._klodr_check_reward_lines(redemptions))
+        return values
+
+    def _klodr_check_reward_lines(self, redemptions):
+        """The discount on the order should be what the redemptions gave: say so when it is not."""
+        reward_product = self.config_id._klodr_reward_product()
+        given = -sum(line.price_unit * line.qty for line in self.lines
+                     if line.klodr_reward_line and line.product_id == reward_product)
+        expected = sum(r.discount_amount for r in redemptions if r.state == "confirmed"
+                       and (not r.reward_id or r.reward_id.reward_type != "free_product"))
+        if self.currency_id.compare_amounts(given, expected) > 0:
+            return {"klodr_error": self.env._(
+                "Loyalty discount lines (%(given)s) exceed the redemptions (%(expected)s).",
+                given=given, expected=expected)}
+        return {}
+
+    def _klodr_refund(self):
+        program = self._klodr_program()
+        origin = self.lines.refunded_orderline_id.order_id[:1]
+        transaction = program.env["klodr.transaction"].search([
+            ("program_id", "=", program.id), ("order_ref", "=", order_ref_for(origin.uuid))])
+        if not transaction:
+            return {}
+        lines = [line for line, record in zip(self._klodr_lines(), self.lines, strict=True)
+                 if record.refunded_orderline_id]
+        refunded = -sum(line["amount"] for line in lines)
+        left = transaction.amount - transaction.refunded_amount
+        amount = float_round(min(refunded, left), precision_rounding=self.currency_id.rounding)
+        values = self._klodr_summary(transaction.member_id)
+        if self.currency_id.compare_amounts(amount, 0) > 0:
+            refund = transaction._refund(order_ref_for(self.uuid), f"{amount:.{self.currency_id.decimal_places}f}",
+                                         when=self.date_order, store=self._klodr_store())
+            values.update(klodr_points_reversed=refund.points_reversed, klodr_points_returned=refund.points_returned,
+                          klodr_balance=transaction.member_id.balance)
+        return values
+
+
+class PosOrderLine(models.Model):
+    _inherit = "pos.order.line"
+
+    klodr_reward_line = fields.Boolean(string="Loyalty Reward Line",
+                                       help="Added by a loyalty redemption (discount or free product).")
+
+    @api.model
+    def _load_pos_data_fields(self, config):
+        return [*super()._load_pos_data_fields(config), "klodr_reward_line"]
