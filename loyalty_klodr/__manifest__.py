@@ -36,6 +36,10 @@
         "views/klodr_claim_views.xml",
         "wizard/klodr_setup_wizard_views.xml",
         "views/klodr_webhook_views.xml",
+        "report/klodr_statement_report.xml",
+        "data/mail_template_data.xml",
+        "wizard/klodr_statement_wizard_views.xml",
+        "views/klodr_member_privacy_views.xml",
         "views/klodr_menus.xml",
     ],
     "demo": [

@@ -18,3 +18,4 @@ from . import klodr_code_batch, klodr_code, klodr_claim
 from . import klodr_redemption
 from . import klodr_api_key
 from . import klodr_webhook
+from . import klodr_member_consent, klodr_member_privacy

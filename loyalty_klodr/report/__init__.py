@@ -1,0 +1,1 @@
+from . import klodr_statement_report

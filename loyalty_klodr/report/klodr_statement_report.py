@@ -1,0 +1,84 @@
+from datetime import date
+
+from odoo import api, fields, models
+
+# Keys a caller (the statement wizard, the mail composer it opens) sets in the context to
+# choose the period when the report is rendered without data (a mail template's report).
+CONTEXT_FROM = "klodr_statement_date_from"
+CONTEXT_TO = "klodr_statement_date_to"
+
+
+def _as_date(value):
+    if not value:
+        return None
+    if isinstance(value, date):
+        return value
+    return fields.Date.to_date(value)
+
+
+class ReportKlodrMemberStatement(models.AbstractModel):
+    """The points statement of members for a period: opening balance, every entry with its
+    running balance, closing balance. The numbers are the ledger's own (``_statement``)."""
+
+    _name = "report.loyalty_klodr.report_member_statement"
+    _description = "Loyalty Points Statement"
+
+    @api.model
+    def _period(self, data=None):
+        """``(date_from, date_to)`` from the report data, else from the context; None: unbounded."""
+        data = data or {}
+        context = self.env.context
+        date_from = _as_date(data.get("date_from") or context.get(CONTEXT_FROM))
+        date_to = _as_date(data.get("date_to") or context.get(CONTEXT_TO))
+        return date_from, date_to
+
+    @api.model
+    def _statement_values(self, member, date_from=None, date_to=None):
+        """What the statement of ``member`` shows: the ledger's opening and closing balances and
+        one line per entry (date, store, reference, type, points, running balance, expiry)."""
+        statement = member._statement(date_from, date_to)
+        entries = statement["entries"]
+        lang = self._lang(member)
+        types = dict(entries._fields["entry_type"]._description_selection(self.with_context(lang=lang).env))
+        lines = [{
+            "date": entry.date,
+            "store": entry.store_id.name or "",
+            "reference": entry.source_ref or "",
+            "description": entry.description or "",
+            "type": types.get(entry.entry_type, entry.entry_type),
+            "points": entry.points,
+            "balance": entry.balance_after,
+            "expiry_date": entry.expiry_date,
+        } for entry in entries]
+        return {
+            "member": member,
+            "lang": lang,
+            "program": member.program_id,
+            "date_from": date_from,
+            "date_to": date_to,
+            "tz": member.program_id.tz or "UTC",
+            "opening_balance": statement["opening_balance"],
+            "closing_balance": statement["closing_balance"],
+            "credits": sum(line["points"] for line in lines if line["points"] > 0),
+            "debits": sum(line["points"] for line in lines if line["points"] < 0),
+            "lines": lines,
+        }
+
+    @api.model
+    def _lang(self, member):
+        """The statement speaks the member's language when their contact has one."""
+        return member.partner_id.lang or self.env.lang or "en_US"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        members = self.env["klodr.member"].browse(docids)
+        members.check_access("read")
+        date_from, date_to = self._period(data)
+        # Entries, stores and programs are read whoever prints: the member's own ledger.
+        return {
+            "doc_ids": docids,
+            "doc_model": "klodr.member",
+            "docs": members,
+            "statements": {member.id: self._statement_values(member.sudo(), date_from, date_to)
+                           for member in members},
+        }
