@@ -1,3 +1,4 @@
+from . import res_company
 from . import (
     klodr_cached_config,
     klodr_program,

@@ -482,20 +482,26 @@ class KlodrLedgerEntry(models.Model):
         scope = SQL("TRUE") if program_ids is None else SQL("program_id = ANY(%s)", list(program_ids))
         member_scope = SQL("TRUE") if program_ids is None else SQL("m.program_id = ANY(%s)", list(program_ids))
         breaks = []
+        # The allocations are summed for the entries in scope only: verifying one program
+        # reads that program's rows, not the whole ledger's.
+        scoped_allocations = SQL(
+            """scoped AS (SELECT id, member_id, entry_type, points FROM klodr_ledger_entry WHERE %s),
+               alloc_lot AS (SELECT a.lot_entry_id AS id, SUM(a.points) AS n FROM klodr_ledger_allocation a
+                              WHERE a.lot_entry_id IN (SELECT id FROM scoped WHERE points > 0)
+                              GROUP BY a.lot_entry_id),
+               alloc_debit AS (SELECT a.debit_entry_id AS id, SUM(a.points) AS n FROM klodr_ledger_allocation a
+                                WHERE a.debit_entry_id IN (SELECT id FROM scoped)
+                                GROUP BY a.debit_entry_id)""", scope)
         cr.execute(SQL(
-            """WITH alloc_lot AS (SELECT lot_entry_id AS id, SUM(points) AS n FROM klodr_ledger_allocation
-                                   GROUP BY lot_entry_id),
-                    alloc_debit AS (SELECT debit_entry_id AS id, SUM(points) AS n FROM klodr_ledger_allocation
-                                     GROUP BY debit_entry_id),
+            """WITH %s,
                     per_member AS (
                         SELECT e.member_id,
                                SUM(e.points) AS total,
                                SUM(CASE WHEN e.points > 0 THEN e.points - COALESCE(l.n, 0) ELSE 0 END) AS lots,
                                SUM(CASE WHEN e.points < 0 THEN -e.points - COALESCE(d.n, 0) ELSE 0 END) AS debt
-                          FROM klodr_ledger_entry e
+                          FROM scoped e
                           LEFT JOIN alloc_lot l ON l.id = e.id
                           LEFT JOIN alloc_debit d ON d.id = e.id
-                         WHERE %s
                          GROUP BY e.member_id),
                     holds AS (SELECT member_id, SUM(points) AS n FROM klodr_ledger_hold
                                WHERE state = 'active' AND expires_at > NOW() AT TIME ZONE 'UTC'
@@ -505,23 +511,26 @@ class KlodrLedgerEntry(models.Model):
                  FROM klodr_member m
                  LEFT JOIN per_member p ON p.member_id = m.id
                  LEFT JOIN holds h ON h.member_id = m.id
-                WHERE %s""", scope, member_scope))
+                WHERE %s""", scoped_allocations, member_scope))
         for row in cr.fetchall():
             breaks.extend(ledger_check.check_member_totals(ledger_check.MemberTotals(*row)))
+        # Allocations to a debit or a non-lot: the lot side is checked over every allocation
+        # that points at an entry in scope, whatever its sign.
         cr.execute(SQL(
-            """SELECT e.id, e.points, a.n FROM (SELECT lot_entry_id, SUM(points) AS n
-                                                  FROM klodr_ledger_allocation GROUP BY lot_entry_id) a
-                 JOIN klodr_ledger_entry e ON e.id = a.lot_entry_id
-                WHERE (e.points <= 0 OR a.n > e.points) AND %s""", scope))
+            """WITH %s,
+                    alloc_any AS (SELECT a.lot_entry_id AS id, SUM(a.points) AS n FROM klodr_ledger_allocation a
+                                   WHERE a.lot_entry_id IN (SELECT id FROM scoped) GROUP BY a.lot_entry_id)
+               SELECT e.id, e.points, a.n FROM alloc_any a JOIN scoped e ON e.id = a.id
+                WHERE e.points <= 0 OR a.n > e.points""", scoped_allocations))
         for lot_id, points, allocated in cr.fetchall():
             breaks.extend(ledger_check.check_lot(lot_id, points, allocated))
         cr.execute(SQL(
-            """SELECT e.id, e.entry_type, e.points, COALESCE(a.n, 0)
-                 FROM klodr_ledger_entry e
-                 LEFT JOIN (SELECT debit_entry_id, SUM(points) AS n FROM klodr_ledger_allocation
-                             GROUP BY debit_entry_id) a ON a.debit_entry_id = e.id
-                WHERE ((e.points < 0 AND COALESCE(a.n, 0) <> -e.points) OR (e.points > 0 AND a.n IS NOT NULL))
-                  AND %s""", scope))
+            """WITH %s
+               SELECT e.id, e.entry_type, e.points, COALESCE(a.n, 0)
+                 FROM scoped e
+                 LEFT JOIN alloc_debit a ON a.id = e.id
+                WHERE (e.points < 0 AND COALESCE(a.n, 0) <> -e.points) OR (e.points > 0 AND a.n IS NOT NULL)""",
+            scoped_allocations))
         for entry_id, entry_type, points, allocated in cr.fetchall():
             breaks.extend(ledger_check.check_debit(entry_id, entry_type, points, allocated,
                                                    entry_type in MAY_OWE_TYPES))

@@ -120,8 +120,8 @@ class KlodrProgram(models.Model):
                 raise ValidationError(self.env._("OTP settings must be positive."))
 
     def write(self, vals):
-        if {"company_id", "expiry_policy", "expiry_months", "tz"} & vals.keys():
-            self.env.registry.clear_cache()  # _ledger_settings
+        if {"company_id", "expiry_policy", "expiry_months", "tz", "country_id"} & vals.keys():
+            self.env.registry.clear_cache()  # _ledger_settings, _phone_region
         if "company_id" in vals:
             moved = self.filtered(lambda p: p.company_id.id != vals["company_id"])
             if moved and self.env["klodr.ledger.entry"].sudo().search_count(
@@ -153,11 +153,17 @@ class KlodrProgram(models.Model):
         program = self.sudo()
         return program.company_id.id, program.expiry_policy, program.expiry_months, program.tz or "UTC"
 
+    @ormcache("self.id")
     def _phone_region(self):
-        """ISO code of the country local mobile numbers belong to."""
+        """ISO code of the country local mobile numbers belong to.
+
+        Cached: every look-up by mobile number asks, and reading it costs three queries on
+        a fresh request. Cleared when the program's or the company's country changes.
+        """
         self.ensure_one()
+        program = self.sudo()
         # the company's partner holds the stored country (company.country_id is computed)
-        return (self.country_id or self.company_id.partner_id.country_id).code
+        return (program.country_id or program.company_id.partner_id.country_id).code
 
     @ormcache("self.id", "self.env.lang")
     def _compiled_rules(self):
