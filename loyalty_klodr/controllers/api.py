@@ -324,7 +324,9 @@ class LoyaltyApi(http.Controller):
     @endpoint("/redemptions/<int:redemption_id>/cancel", ["POST"], moves_points=True)
     def cancel(self, ctx, body, redemption_id):
         redemption = ctx.redemption(redemption_id)._cancel()
-        return 200, dict(ctx.redemption_json(redemption), balance=redemption.member_id.balance)
+        given_back = redemption.reversal_entry_id.points if redemption.state == "reversed" else 0
+        return 200, dict(ctx.redemption_json(redemption), balance=redemption.member_id.balance,
+                         points_returned=given_back)
 
     @endpoint("/events", ["POST"], moves_points=True)
     def event(self, ctx, body):

@@ -51,6 +51,8 @@ class KlodrRedemption(models.Model):
     redeem_entry_id = fields.Many2one("klodr.ledger.entry", readonly=True)
     reversal_entry_id = fields.Many2one("klodr.ledger.entry", readonly=True)
     confirmed_at = fields.Datetime(readonly=True)
+    points_returned = fields.Integer(readonly=True, copy=False,
+                                     help="Points of this redemption already given back by refunds of its order.")
     # The code itself is never stored: only its HMAC, bound to this redemption.
     otp_digest = fields.Char(readonly=True, copy=False, groups="base.group_system")
     otp_expires_at = fields.Datetime(readonly=True, copy=False)
@@ -323,10 +325,14 @@ class KlodrRedemption(models.Model):
         if self.state == "pending_otp":
             self._close("cancelled", reason or "cancelled")
         elif self.state == "confirmed":
-            entry = self.env["klodr.ledger.entry"]._post(
-                self.member_id, "reversal", self.points, idempotency_key=f"redemption:{self.id}:reversal",
-                store=self.store_id, source=self, source_ref=self.order_ref or self.name,
-                description=reason or self.env._("Redemption %s cancelled", self.name))
+            # what refunds of the order already gave back is not given back twice
+            left = self.points - self.points_returned
+            entry = self.env["klodr.ledger.entry"]
+            if left > 0:
+                entry = entry._post(
+                    self.member_id, "reversal", left, idempotency_key=f"redemption:{self.id}:reversal",
+                    store=self.store_id, source=self, source_ref=self.order_ref or self.name,
+                    description=reason or self.env._("Redemption %s cancelled", self.name))
             if self.issue_id:
                 self.issue_id._cancel()
             self.sudo().write({"state": "reversed", "reversal_entry_id": entry.id, "state_reason": reason})

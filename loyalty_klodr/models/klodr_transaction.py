@@ -85,10 +85,18 @@ class KlodrTransaction(models.Model):
                 "The refund must be positive, in the currency's precision, and at most %(left)s.",
                 left=total - refunded), field="amount")
         reverse = proportional_points(self.points_earned, total, refunded, amount)
-        redeemed = sum(self.env["klodr.redemption"].sudo().search([
+        # Points redeemed on this order come back in the same proportion, redemption by
+        # redemption, never more than what is still out (a cancel may have given some back).
+        redemptions = self.env["klodr.redemption"].sudo().search([
             ("program_id", "=", self.program_id.id), ("member_id", "=", member.id),
-            ("order_ref", "=", self.order_ref), ("state", "=", "confirmed")]).mapped("points"))
-        give_back = proportional_points(redeemed, total, refunded, amount) if redeemed else 0
+            ("order_ref", "=", self.order_ref), ("state", "=", "confirmed")])
+        returns = {}
+        for redemption in redemptions:
+            share = min(proportional_points(redemption.points, total, refunded, amount),
+                        redemption.points - redemption.points_returned)
+            if share > 0:
+                returns[redemption] = share
+        give_back = sum(returns.values())
         refund = Refund.create({"transaction_id": self.id, "refund_ref": refund_ref, "amount": float(amount),
                                 "points_reversed": reverse, "points_returned": give_back,
                                 "date": (when or fields.Datetime.now()).replace(microsecond=0)})
@@ -101,6 +109,8 @@ class KlodrTransaction(models.Model):
             ledger._post(member, "reversal", give_back, idempotency_key=f"refund:{refund.id}:returned",
                          date=refund.date, store=store or self.store_id, source=self, source_ref=refund_ref,
                          description=self.env._("Points redeemed on %s given back", self.order_ref))
+            for redemption, share in returns.items():
+                redemption.points_returned += share
         self.sudo().write({"refunded_amount": float(refunded + amount),
                            "points_reversed": self.points_reversed + reverse})
         return refund.with_env(self.env)

@@ -362,3 +362,34 @@ class TestRefunds(KlodrRulesCommon):
         self.assertEqual((refund.points_reversed, refund.points_returned), (100, 200))
         self.assertEqual(member.balance, 700 - 100 + 200)
         self.assertLedgerWhole()
+
+    def test_redeemed_points_come_back_once_by_refund_and_cancel(self):
+        """A refund gave back half of what was redeemed on the order: cancelling the
+        redemption gives back only the other half, and a later refund nothing more."""
+        self.program.otp_required = False
+        member = self.make_member("9845018004", points=900, tier=self.bronze)
+        redemption = self.env["klodr.redemption"]._start(member, points=400, order_ref="RF-4", order_amount=2000)
+        txn = member._earn_order(2000, order_ref="RF-4")  # 200 earned at Bronze
+        first = txn._refund("RF-4-half", 1000)
+        self.assertEqual((first.points_reversed, first.points_returned, redemption.points_returned),
+                         (100, 200, 200))
+        redemption._cancel()
+        self.assertEqual((redemption.state, redemption.reversal_entry_id.points), ("reversed", 200))
+        rest = txn._refund("RF-4-rest", 1000)
+        self.assertEqual((rest.points_reversed, rest.points_returned), (100, 0))
+        # earned 200 and reversed it all; redeemed 400 and got 400 back: the opening 900 is left
+        self.assertEqual(member.balance, 900)
+        self.assertLedgerWhole()
+
+    def test_cancel_after_a_full_refund_gives_nothing_more(self):
+        self.program.otp_required = False
+        member = self.make_member("9845018005", points=900, tier=self.bronze)
+        redemption = self.env["klodr.redemption"]._start(member, points=400, order_ref="RF-5", order_amount=2000)
+        txn = member._earn_order(2000, order_ref="RF-5")
+        txn._refund("RF-5-all", 2000)
+        self.assertEqual(member.balance, 900)
+        redemption._cancel()
+        self.assertEqual(redemption.state, "reversed")
+        self.assertFalse(redemption.reversal_entry_id)
+        self.assertEqual(member.balance, 900)
+        self.assertLedgerWhole()

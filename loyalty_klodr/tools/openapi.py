@@ -211,7 +211,12 @@ def _schemas():
             "redemption_id": integer, "status": {"const": "confirmed"}, "points_redeemed": integer,
             "discount_amount": money, "balance": points,
         }, ["redemption_id", "status", "points_redeemed", "discount_amount", "balance"]),
-        "Cancellation": {"allOf": [_ref("Redemption"), _object({"balance": points}, ["balance"])]},
+        "Cancellation": {"allOf": [_ref("Redemption"), _object({
+            "balance": points,
+            "points_returned": {**integer, "description": "Points given back by this cancel: 0 for a pending "
+                                "redemption; for a confirmed one, its points less what refunds of its order "
+                                "already gave back."},
+        }, ["balance"])]},
         "EventResult": _object({"points_earned": integer, "balance": points}, ["points_earned", "balance"]),
         # Requests -------------------------------------------------------------------------
         "EnrollRequest": _object({
@@ -441,7 +446,8 @@ def _paths():
             "Pending: release the held points. Confirmed: give the points back (a `reversal` entry). Otherwise 422 "
             "`redemption_not_pending`.",
             200, _ref("Cancellation"),
-            dict(pending, status="cancelled", otp_expires_at=None, balance=350), params=[redemption_path],
+            dict(pending, status="cancelled", otp_expires_at=None, balance=350, points_returned=0),
+            params=[redemption_path],
             idempotency="required", tag="Redemptions")},
         "/events": {"post": _operation(
             "Record an event",
