@@ -41,6 +41,8 @@
         "wizard/klodr_statement_wizard_views.xml",
         "views/klodr_member_privacy_views.xml",
         "views/klodr_menus.xml",
+        "views/klodr_report_views.xml",
+        "views/klodr_dashboard_views.xml",
     ],
     "demo": [
         "demo/klodr_demo.xml",

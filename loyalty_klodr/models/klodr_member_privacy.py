@@ -168,7 +168,11 @@ class KlodrMember(models.Model):
                        for e in member.entry_ids.sorted("id")],
             "purchases": [{"date": when(t.date), "order_ref": t.order_ref, "store": t.store_id.name or None,
                            "amount": money(t.amount), "refunded_amount": money(t.refunded_amount),
-                           "points_earned": t.points_earned}
+                           "points_earned": t.points_earned,
+                           "lines": [{"product": line.product_id.display_name or line.product_ref or None,
+                                      "category": line.category_id.complete_name or line.category_ref or None,
+                                      "quantity": line.quantity, "amount": money(line.amount)}
+                                     for line in t.line_ids]}
                           for t in member.transaction_ids.sorted("id")],
             "redemptions": [{"date": when(r.create_date), "reference": r.name, "reward": r.reward_id.name or None,
                              "points": r.points, "discount_amount": money(r.discount_amount),
