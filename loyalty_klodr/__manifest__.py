@@ -43,6 +43,7 @@
         "views/klodr_menus.xml",
         "views/klodr_report_views.xml",
         "views/klodr_dashboard_views.xml",
+        "views/klodr_portal_templates.xml",
     ],
     "demo": [
         "demo/klodr_demo.xml",

@@ -1,3 +1,4 @@
 from . import api
 from . import docs
 from . import privacy
+from . import portal
