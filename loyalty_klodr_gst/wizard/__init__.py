@@ -1,0 +1,2 @@
+from . import klodr_invoice_redeem
+from . import klodr_liability_report
