@@ -58,7 +58,8 @@ class PosConfig(models.Model):
     def _get_special_products(self):
         products = super()._get_special_products()
         reward = self.env.ref("loyalty_klodr_pos.product_klodr_reward", raise_if_not_found=False)
-        return products | (reward or products) | self.sudo().search([]).klodr_reward_product_id
+        return products | (reward or products) | self.sudo().search(
+            [("klodr_reward_product_id", "!=", False)]).klodr_reward_product_id
 
     def _klodr_reward_product(self):
         self.ensure_one()
