@@ -155,6 +155,27 @@ def test_concurrent_requests_with_one_key_execute_once(client, world):
     assert client.get(f"/members/{member['code']}", program_id=program).json()["balance"] == 100 + 300
 
 
+def test_concurrent_earns_of_one_member_all_succeed(client, world):
+    """Earns racing on one member collide in the database and Odoo retries them: the retry must
+    read the same body again (it was once read as empty: 400 'program_id is required')."""
+    program = world["no_otp"]
+    member = enroll(client, program)
+    barrier = threading.Barrier(6)
+    results = []
+
+    def send():
+        barrier.wait()
+        results.append(earn(client, program, member["code"], 1000))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in results] == [201] * 6, [r.text for r in results]
+    assert client.get(f"/members/{member['code']}", program_id=program).json()["balance"] == 6 * 100
+
+
 def test_refund_half_then_the_rest(client, world):
     program = world["demo"]
     member = enroll(client, program)

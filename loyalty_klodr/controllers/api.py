@@ -87,7 +87,8 @@ class LoyaltyApi(http.Controller):
         return key, user_env
 
     def _body(self):
-        raw = request.httprequest.get_data(cache=False)
+        # cached: when Odoo retries the request after a serialization failure, the body is read again
+        raw = request.httprequest.get_data()
         if len(raw) > MAX_BODY:
             raise ApiError("validation_error", "The request body is too large.", field="body")
         if not raw.strip():

@@ -1,0 +1,113 @@
+"""Nothing is lost or doubled: random API load on two Odoo servers with workers, with and
+without faults (killed workers, dropped database connections), then every check of
+``proof_lib.check``. Bounded runs for the regular tests; ``bench/proof.py`` runs the full size.
+"""
+import contextlib
+import os
+import sys
+import uuid
+
+import psycopg2
+import pytest
+
+import odoo
+
+sys.path.insert(0, os.path.dirname(__file__))
+import proof_lib  # noqa: E402
+
+
+def _db_name():
+    name = odoo.tools.config["db_name"]
+    return name[0] if isinstance(name, (list, tuple)) else name
+
+
+def _db_args():
+    config, args = odoo.tools.config, []
+    for option, flag in (("db_host", "--db_host"), ("db_port", "--db_port"), ("db_user", "--db_user"),
+                         ("db_password", "--db_password")):
+        if config.get(option):
+            args += [flag, str(config[option])]
+    return args
+
+
+def connect(dbname=None):
+    config = odoo.tools.config
+    return psycopg2.connect(dbname=dbname or _db_name(), host=config.get("db_host") or None,
+                            port=config.get("db_port") or None, user=config.get("db_user") or None,
+                            password=config.get("db_password") or None)
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """Two Odoo server processes on one database, two HTTP workers each: two machines' worth."""
+    config = odoo.tools.config
+    addons = config["addons_path"] if isinstance(config["addons_path"], str) else ",".join(config["addons_path"])
+    started = []
+    try:
+        for name in ("a", "b"):
+            started.append(proof_lib.OdooServer(_db_name(), addons, workers=2, db_args=_db_args(), name=name).start())
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def world(committed):
+    def build(env):
+        if not env["ir.module.module"].search_count([("name", "=", "loyalty_klodr_sms"), ("state", "=", "installed")]):
+            pytest.skip("loyalty_klodr_sms is not installed: no channel delivers the OTP")
+        return proof_lib.build_world(env, uuid.uuid4().hex[:8])
+    return committed(build)
+
+
+def run_and_check(committed, servers, world, faults=None, **load_args):
+    load = proof_lib.LoadRun([s.base for s in servers], world, connect, **load_args)
+    if faults:
+        faults.start()
+    try:
+        seconds = load.run()
+    finally:
+        if faults:
+            faults.stop()
+    findings = committed(lambda env: proof_lib.check(env, load))
+    return load, findings, seconds
+
+
+def assert_whole(load, findings):
+    assert proof_lib.failures(findings) == {}
+    outcomes = load.stats.outcomes
+    # the load really did what it claims: each kind of operation succeeded many times
+    for operation, status in (("enroll", "201"), ("earn", "201"), ("refund", "201"), ("confirm", "200"),
+                              ("event", "201"), ("lookup", "200")):
+        assert outcomes[(operation, status)] > 0, (operation, dict(outcomes))
+    assert not [key for key in outcomes if key[1].startswith("5")], dict(outcomes)
+
+
+def test_load_over_two_servers_keeps_the_ledger_whole(committed, servers, world):
+    load, findings, seconds = run_and_check(committed, servers, world, clients=8, operations=400, members=30,
+                                            time_limit=240)
+    print(f"\n{load.done} operations in {seconds:.0f} s, {load.stats.retries} retries: {dict(load.stats.outcomes)}")
+    assert_whole(load, findings)
+    assert sum(1 for m in load.members if m.confirmed) > 0
+
+
+def test_killed_workers_and_dropped_connections_lose_or_double_nothing(committed, servers, world):
+    faults = proof_lib.Faults(servers, lambda db=None: connect(db), _db_name(), kill_every=0.4, max_kills=12,
+                              drop_every=6, max_drops=2)
+    load, findings, seconds = run_and_check(committed, servers, world, faults=faults, clients=8, operations=400,
+                                            members=30, time_limit=240)
+    print(f"\n{load.done} operations in {seconds:.0f} s, {faults.kills} workers killed, {faults.drops} connection "
+          f"drops, {load.stats.retries} retries: {dict(load.stats.outcomes)}")
+    assert faults.kills >= 5, "the workers were not killed: the test proved nothing"
+    assert_whole(load, findings)
+    assert load.stats.retries > 0
+
+
+def test_servers_are_separate_processes_with_workers(servers):
+    assert servers[0].port != servers[1].port
+    for server in servers:
+        assert len(server.worker_pids()) >= 2
+    with contextlib.closing(connect()) as cnx, cnx.cursor() as cr:
+        cr.execute("SELECT COUNT(DISTINCT pid) FROM pg_stat_activity WHERE datname = %s", [_db_name()])
+        assert cr.fetchone()[0] >= 1
