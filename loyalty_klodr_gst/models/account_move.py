@@ -75,7 +75,7 @@ class AccountMove(models.Model):
         indian = self.filtered(lambda m: m._klodr_is_indian() and m.currency_id.name == "INR")
         for move in indian:
             move.amount_total_words = indian_amount_in_words(_money(move.amount_total))
-        super(AccountMove, self - indian)._compute_amount_total_words()
+        return super(AccountMove, self - indian)._compute_amount_total_words()
 
     # ------------------------------------------------------------------
     # HSN summary: discount lines lower the values, not the quantities

@@ -2,6 +2,7 @@ import logging
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+import psycopg2
 import pytz
 
 from odoo import Command, api, fields, models
@@ -22,7 +23,7 @@ class KlodrProgram(models.Model):
     liability_method = fields.Selection(
         [(liability.METHOD_COST, "Cost provision (Indian GAAP)"),
          (liability.METHOD_DEFERRED, "Deferred revenue (Ind AS 115 / IFRS 15)")],
-        string="Liability Method", default=liability.METHOD_COST, required=True,
+        default=liability.METHOD_COST, required=True,
         help="Cost provision: the expected cost of redeeming the points is an expense when they are "
              "issued. Deferred revenue: part of the sale (the points' stand-alone value) is revenue only "
              "when the points are redeemed or expire (breakage).")
@@ -36,7 +37,7 @@ class KlodrProgram(models.Model):
     liability_unit = fields.Float(string="Liability per Outstanding Point", digits=(16, 6),
                                   compute="_compute_liability_unit")
     liability_account_id = fields.Many2one(
-        "account.account", string="Liability Account", check_company=True,
+        "account.account", check_company=True,
         help="Provision for loyalty points (cost) or deferred revenue (contract liability).")
     liability_issue_account_id = fields.Many2one(
         "account.account", string="Issue Account", check_company=True,
@@ -50,7 +51,7 @@ class KlodrProgram(models.Model):
         "account.account", string="Breakage Account", check_company=True,
         help="Credited when points expire: breakage income, or the provision written back.")
     liability_journal_id = fields.Many2one(
-        "account.journal", string="Liability Journal", check_company=True,
+        "account.journal", check_company=True,
         domain="[('type', '=', 'general')]")
     liability_posting_ready = fields.Boolean(compute="_compute_liability_posting_ready")
     liability_posting_ids = fields.One2many("klodr.ledger.posting", "program_id", string="Liability Postings")
@@ -132,6 +133,8 @@ class KlodrProgram(models.Model):
                     _logger.info("Loyalty liability of program %s is being posted by another run", program.id)
                     break
                 count = program._post_liability_batch(batch_size)
+                if count is None:  # another run posted them first
+                    break
                 posted += count
                 if progress:
                     time_left = progress(count)
@@ -159,6 +162,16 @@ class KlodrProgram(models.Model):
             "SELECT COALESCE(SUM(points), 0) FROM klodr_ledger_posting WHERE program_id = %s", self.id))
         return self.env.cr.fetchone()[0]
 
+    def _claim_entries(self, ids, kind_of, points_of, day_of):
+        """Mark ledger entries ``ids`` posted (unique per entry: a second claim fails)."""
+        self.env.cr.execute(SQL(
+            """INSERT INTO klodr_ledger_posting (entry_id, program_id, company_id, kind, points, day,
+                                                 create_uid, write_uid, create_date, write_date)
+               SELECT e, %s, %s, k, p, d, %s, %s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                 FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::date[]) AS t(e, k, p, d)""",
+            self.id, self.company_id.id, self.env.uid, self.env.uid,
+            ids, [kind_of[i] for i in ids], [points_of[i] for i in ids], [day_of[i] for i in ids]))
+
     def _post_liability_batch(self, batch_size):
         self.ensure_one()
         entries = self._unposted_entries(batch_size)
@@ -168,18 +181,18 @@ class KlodrProgram(models.Model):
         rounding = Decimal(str(self.currency_id.rounding))
         amounts = liability.cumulative_amounts([g.points for g in groups], self._liability_unit(),
                                                self._posted_points(), rounding)
-        # Claim the entries first: a concurrent run that saw them unposted fails here, not later.
+        # Claim the entries first: a run that started at the same time and saw them unposted fails here.
         day_of = {e.id: e.day for e in entries}
         kind_of = {entry_id: g.kind for g in groups for entry_id in g.entry_ids}
         points_of = {e.id: e.points for e in entries}
         ids = [e.id for e in entries]
-        self.env.cr.execute(SQL(
-            """INSERT INTO klodr_ledger_posting (entry_id, program_id, company_id, kind, points, day,
-                                                 create_uid, write_uid, create_date, write_date)
-               SELECT e, %s, %s, k, p, d, %s, %s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-                 FROM unnest(%s::int[], %s::varchar[], %s::int[], %s::date[]) AS t(e, k, p, d)""",
-            self.id, self.company_id.id, self.env.uid, self.env.uid,
-            ids, [kind_of[i] for i in ids], [points_of[i] for i in ids], [day_of[i] for i in ids]))
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self._claim_entries(ids, kind_of, points_of, day_of)
+        except (psycopg2.errors.UniqueViolation, psycopg2.errors.SerializationFailure):
+            # a run that started with this one committed them after our snapshot was taken
+            _logger.info("Loyalty liability of program %s was posted by another run", self.id)
+            return None
         accounts = {
             "liability": self.liability_account_id,
             "issue": self.liability_issue_account_id,

@@ -192,4 +192,3 @@ class TestLiability(KlodrGstCommon):
         action = report.action_export_xlsx()
         self.assertIn("download=true", action["url"])
         self.assertTrue(report.xlsx_file)
-
