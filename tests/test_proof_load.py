@@ -3,6 +3,7 @@ without faults (killed workers, dropped database connections), then every check 
 ``proof_lib.check``. Bounded runs for the regular tests; ``bench/proof.py`` runs the full size.
 """
 import contextlib
+import logging
 import os
 import sys
 import uuid
@@ -14,6 +15,8 @@ import odoo
 
 sys.path.insert(0, os.path.dirname(__file__))
 import proof_lib  # noqa: E402
+
+_logger = logging.getLogger(__name__)
 
 
 def _db_name():
@@ -87,7 +90,8 @@ def assert_whole(load, findings):
 def test_load_over_two_servers_keeps_the_ledger_whole(committed, servers, world):
     load, findings, seconds = run_and_check(committed, servers, world, clients=8, operations=400, members=30,
                                             time_limit=240)
-    print(f"\n{load.done} operations in {seconds:.0f} s, {load.stats.retries} retries: {dict(load.stats.outcomes)}")
+    _logger.info("%s operations in %.0f s, %s retries: %s", load.done, seconds, load.stats.retries,
+                 dict(load.stats.outcomes))
     assert_whole(load, findings)
     assert sum(1 for m in load.members if m.confirmed) > 0
 
@@ -97,8 +101,8 @@ def test_killed_workers_and_dropped_connections_lose_or_double_nothing(committed
                               drop_every=6, max_drops=2)
     load, findings, seconds = run_and_check(committed, servers, world, faults=faults, clients=8, operations=400,
                                             members=30, time_limit=240)
-    print(f"\n{load.done} operations in {seconds:.0f} s, {faults.kills} workers killed, {faults.drops} connection "
-          f"drops, {load.stats.retries} retries: {dict(load.stats.outcomes)}")
+    _logger.info("%s operations in %.0f s, %s workers killed, %s connection drops, %s retries: %s", load.done,
+                 seconds, faults.kills, faults.drops, load.stats.retries, dict(load.stats.outcomes))
     assert faults.kills >= 5, "the workers were not killed: the test proved nothing"
     assert_whole(load, findings)
     assert load.stats.retries > 0
