@@ -48,6 +48,11 @@
     "demo": [
         "demo/klodr_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "loyalty_klodr/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

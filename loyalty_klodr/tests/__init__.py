@@ -4,4 +4,4 @@ from . import test_codes_claims
 from . import test_webhooks
 from . import test_openapi
 from . import test_i18n_hindi
-from . import test_statement, test_privacy, test_reports, test_portal
+from . import test_statement, test_privacy, test_reports, test_portal, test_backend_tour
