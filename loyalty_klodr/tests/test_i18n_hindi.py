@@ -136,6 +136,18 @@ class TestHindiScreens(KlodrCommon):
                 self.program, {"name": "Priya", "mobile": "98450 00001"})
         self.assertEqual(str(caught.exception), "+919845000001 is already a member.")
 
+    def test_pos_panel_strings_reach_the_browser_in_hindi(self):
+        """The cashier's panel (OWL templates and JS ``_t``) gets its Hindi from the webclient translations."""
+        pos = self.env["ir.module.module"].search([("name", "=", "loyalty_klodr_pos"), ("state", "=", "installed")])
+        if not pos:
+            self.skipTest("loyalty_klodr_pos is not installed")
+        per_module, lang = self.env["ir.http"]._get_translations_for_webclient(["loyalty_klodr_pos"], "hi_IN")
+        self.assertEqual(lang["code"], "hi_IN")
+        messages = {message["id"]: message["string"] for message in per_module["loyalty_klodr_pos"]["messages"]}
+        self.assertEqual(messages.get("Loyalty: find or enroll a member"), "लॉयल्टी: सदस्य खोजें या नामांकन करें")
+        self.assertEqual(messages.get("%(points)s points redeemed on this order."),
+                         "इस ऑर्डर पर %(points)s अंक रिडीम किए गए।")
+
     def test_statement_report_in_hindi(self):
         """The points statement (QWeb) speaks Hindi: headings, columns, entry types, mail template."""
         report = self.env.ref("loyalty_klodr.action_report_member_statement")
