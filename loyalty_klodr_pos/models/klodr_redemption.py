@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import fields, models
 
 from odoo.addons.loyalty_klodr.exceptions import LoyaltyError
+from odoo.addons.loyalty_klodr.tools.rewards import ORDER_REWARD_TYPES
 
 
 class KlodrRedemption(models.Model):
@@ -54,6 +55,11 @@ class KlodrRedemption(models.Model):
         self.sudo().pos_order_id = order.id
         self._finalize()
         return True
+
+    def _klodr_adds_lines(self):
+        """Whether the redemption puts lines on the order (a discount or a free product)."""
+        self.ensure_one()
+        return not self.reward_id or self.reward_id.reward_type in ORDER_REWARD_TYPES
 
     def _cancel(self, reason=None):
         """An authorized redemption (order not paid) is cancelled like a pending one: the hold goes."""

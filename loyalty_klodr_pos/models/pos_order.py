@@ -100,8 +100,13 @@ class PosOrder(models.Model):
         member = member or redemptions.member_id[:1]
         if not member:
             return {}
+        with_lines = any(self.lines.mapped("klodr_reward_line"))
         for redemption in redemptions:
-            redemption._klodr_pos_confirm(self)
+            if with_lines or not redemption._klodr_adds_lines():
+                redemption._klodr_pos_confirm(self)
+            elif redemption.state == "authorized":  # the cashier removed its lines: the member keeps the points
+                redemption._cancel(self.env._("Order %s paid without the reward", self.name))
+        redemptions = redemptions.filtered(lambda r: r.state in ("authorized", "confirmed"))
         redemptions.filtered(lambda r: not r.pos_order_id).sudo().write({"pos_order_id": self.id})
         Transaction = program.env["klodr.transaction"]
         transaction = Transaction.search([("program_id", "=", program.id), ("order_ref", "=", order_ref)])

@@ -208,6 +208,16 @@ class TestPosSync(KlodrPosCommon):
         self.assertEqual(cancelled["error"], "redemption_not_pending")
         self.assertEqual(self.member.balance, 800 + EARNED - 5)
 
+    def test_order_paid_without_its_reward_lines_keeps_the_points(self):
+        data = self.order_data()
+        answer = self.redeem(data, reward_id=self.reward_50.id)
+        order = self.sync(data)  # the cashier deleted the discount lines before payment
+        redemption = self.env["klodr.redemption"].browse(answer["redemption_id"])
+        self.assertEqual(redemption.state, "cancelled")
+        self.assertEqual(order.klodr_points_redeemed, 0)
+        self.assertEqual(self.member.balance, 1000 + EARNED)
+        self.assertEqual(self.member.held_points, 0)
+
     def test_cancel_before_payment_releases_the_hold(self):
         data = self.order_data()
         answer = self.redeem(data, reward_id=self.reward_50.id)

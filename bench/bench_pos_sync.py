@@ -1,0 +1,137 @@
+"""Server time of ``pos.order.sync_from_ui`` for a 3-line paid order with a member, three ways.
+
+- **no loyalty**: the point of sale has no loyalty program;
+- **Klodr**: the point of sale has a Klodr program and the order a member (the server values the
+  lines, earns with the rules, writes the ledger);
+- **pos_loyalty** (when Odoo's ``pos_loyalty`` is installed in the database): a loyalty program
+  (1 point per currency unit) and the member's card, with the calls its front end makes around a
+  paid order: ``validate_coupon_programs``, ``sync_from_ui``, ``confirm_coupon_programs``.
+
+Runs in an existing database where ``loyalty_klodr_pos`` (and, for the third way, ``pos_loyalty``)
+is installed, inside one transaction that is rolled back: nothing is left behind. Each order is
+timed with its flush; the median of ``--runs`` orders is printed.
+
+    python3 bench/bench_pos_sync.py --db klodr_pos [--runs 30]
+"""
+import argparse
+import statistics
+import time
+import uuid
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+
+def order_data(session, products, member_code=None, partner=None):
+    lines, total = [], 0.0
+    for product in products:
+        taxes = product.taxes_id.filtered(lambda t: t.company_id == session.config_id.company_id)
+        price = product.lst_price
+        amounts = taxes.compute_all(price, session.currency_id, 1, product=product) if taxes else {
+            "total_excluded": price, "total_included": price}
+        total += amounts["total_included"]
+        lines.append((0, 0, {"product_id": product.id, "qty": 1, "price_unit": price, "discount": 0,
+                             "tax_ids": [(6, 0, taxes.ids)], "price_subtotal": amounts["total_excluded"],
+                             "price_subtotal_incl": amounts["total_included"], "pack_lot_ids": []}))
+    cash = session.config_id.payment_method_ids[:1]
+    uid = str(uuid.uuid4())
+    return {
+        "uuid": uid, "access_token": uid, "name": f"Bench {uid}", "session_id": session.id,
+        "pricelist_id": session.config_id.pricelist_id.id, "partner_id": partner.id if partner else False,
+        "user_id": session.env.uid, "date_order": odoo.fields.Datetime.to_string(odoo.fields.Datetime.now()),
+        "amount_paid": total, "amount_total": total, "amount_tax": 0, "amount_return": 0, "lines": lines,
+        "payment_ids": [(0, 0, {"amount": total, "payment_method_id": cash.id,
+                                "name": odoo.fields.Datetime.now()})],
+        "last_order_preparation_change": "{}", "to_invoice": False, "state": "paid",
+        **({"klodr_member_code": member_code} if member_code else {}),
+    }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def timed(env, runs, make, call):
+    """Median time of ``call(make())`` with its flush; each order is rolled back after."""
+    times = []
+    for _ in range(runs):
+        data = make()
+        try:
+            with env.cr.savepoint():
+                start = time.perf_counter()
+                call(data)
+                env.flush_all()
+                times.append((time.perf_counter() - start) * 1000)
+                raise _Rollback
+        except _Rollback:
+            env.invalidate_all()
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("-c", "--config", default=None, help="Odoo configuration file")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    odoo.tools.config.parse_config([f"--config={args.config}"] if args.config else [])
+    registry = Registry(args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        env.user.group_ids |= env.ref("loyalty_klodr.group_loyalty_manager") | env.ref(
+            "point_of_sale.group_pos_manager")
+        config = env["pos.config"].create({"name": f"Bench {uuid.uuid4().hex[:6]}"})
+        config.open_ui()
+        session = config.current_session_id
+        session.set_opening_control(0, None)
+        products = env["product.product"].search([("available_in_pos", "=", True), ("lst_price", ">", 10)],
+                                                 limit=3)
+        program = env.ref("loyalty_klodr.klodr_program_demo", raise_if_not_found=False) or env[
+            "klodr.program"].search([], limit=1)
+        member = env["klodr.member"].search([("program_id", "=", program.id), ("state", "=", "active")], limit=1)
+        Order = env["pos.order"]
+        results = {}
+
+        def sync(data):
+            Order.sync_from_ui([data])
+
+        config.klodr_program_id = False
+        results["no loyalty"] = timed(env, args.runs, lambda: order_data(session, products), sync)
+        config.write({"klodr_program_id": program.id})
+        results["Klodr (member, earn)"] = timed(
+            env, args.runs, lambda: order_data(session, products, member_code=member.code), sync)
+        config.klodr_program_id = False
+        if "loyalty.program" in env and "pos_ok" in env["loyalty.program"]._fields:
+            partner = env["res.partner"].create({"name": "Bench Member"})
+            loyalty = env["loyalty.program"].create({
+                "name": "Bench Loyalty", "program_type": "loyalty", "trigger": "auto", "applies_on": "both",
+                "pos_ok": True, "pos_config_ids": [(6, 0, config.ids)],
+                "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": 1})],
+                "reward_ids": [(0, 0, {"reward_type": "discount", "required_points": 100, "discount": 10,
+                                       "discount_mode": "per_order"})]})
+            card = env["loyalty.card"].create({"program_id": loyalty.id, "partner_id": partner.id, "points": 0})
+
+            def pos_loyalty(data):
+                points = round(data["amount_total"])
+                Order.validate_coupon_programs({str(card.id): points}, [])
+                result = Order.sync_from_ui([data])
+                order = Order.browse(result["pos.order"][0]["id"])
+                order.confirm_coupon_programs({str(card.id): {"program_id": loyalty.id, "coupon_id": card.id,
+                                                              "points": points, "won": points, "spent": 0}})
+
+            results["pos_loyalty (validate + sync + confirm)"] = timed(
+                env, args.runs, lambda: order_data(session, products, partner=partner), pos_loyalty)
+        cr.rollback()
+    base = results["no loyalty"]
+    print(f"sync_from_ui, 3-line paid order, median of {args.runs} (ms, in process, flushed):")
+    for name, value in results.items():
+        print(f"  {name:<42} {value:7.1f}  (+{value - base:5.1f})")
+    if "pos_loyalty (validate + sync + confirm)" in results:
+        ours = results["Klodr (member, earn)"] - base
+        theirs = results["pos_loyalty (validate + sync + confirm)"] - base
+        print(f"  added cost ratio Klodr / pos_loyalty: {ours / theirs:.2f} (goal <= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
