@@ -17,6 +17,14 @@ answer must be a transaction in the database (the database may hold at most one
 extra per connection and round: requests in flight when wrk stopped), and the
 program's ledger must verify.
 
+How clients name the database is the same for every scenario (``--db-select``):
+``config`` (default) runs the server with ``-d DB`` and no ``--db-filter``, so that
+Odoo serves that database without listing the databases on any request; ``header``
+runs it with ``--db-filter`` and clients send ``X-Odoo-Database``; ``list`` runs it
+with ``--db-filter`` and no header: every request then opens a connection to the
+``postgres`` database to list the databases (a fixed ~8 ms that flatters the
+slower endpoints' ratios).
+
 ``--profile`` (default: when an earn goal is missed) then replays earns in this
 process through Odoo's WSGI application (werkzeug test client, no network):
 SQL statements per request and a cProfile of the earn endpoint.
@@ -49,6 +57,9 @@ AMOUNT = "1234.50"
 BARE_BODY = '{"jsonrpc":"2.0","method":"call","params":{}}'
 JSON2_PATH = "/json/2/res.partner/search_read"
 JSON2_BODY = '{"domain": [], "fields": ["name"], "limit": 1}'
+DB_SELECT_LABELS = {"config": "-d DB (no --db-filter, no listing)",
+                    "header": "X-Odoo-Database header (--db-filter)",
+                    "list": "listing per request (--db-filter, no header)"}
 
 # One script for every scenario; the Python side prepends the parameters as Lua globals.
 # Per thread: a request counter for unique refs, the answers by status and the
@@ -70,7 +81,7 @@ function init(args)
   refs = {}
 end
 
--- --db-header: name the database, then Odoo does not list the databases on every request
+-- --db-select header: name the database, then Odoo does not list the databases on every request
 local function with_db(headers)
   if DB_HEADER ~= "" then headers["X-Odoo-Database"] = DB_HEADER end
   return headers
@@ -194,10 +205,15 @@ def setup(registry, args):
 # ----------------------------------------------------------------------
 # The server
 # ----------------------------------------------------------------------
+def db_filter_options(args):
+    """``config``: ``-d DB`` alone (in odoo_options) is the database of every request, no listing."""
+    return [] if args.db_select == "config" else ["--db-filter", f"^{args.db}$"]
+
+
 def start_server(args, log_path):
     command = [sys.executable, "-m", "odoo", *common.odoo_options(args), "--workers", str(args.workers),
                "--max-cron-threads", "0", "--http-port", str(args.port), "--gevent-port", str(free_port()),
-               "--db-filter", f"^{args.db}$", "--limit-time-real", "600", "--logfile", str(log_path)]
+               *db_filter_options(args), "--limit-time-real", "600", "--logfile", str(log_path)]
     # Its own process group: stopping it stops its workers too.
     server = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.STDOUT, start_new_session=True)
@@ -270,7 +286,7 @@ def run_wrk(args, run, kind, seconds, tag, tmp):
               "MEMBERS": args.members, "FIRST_MOBILE": FIRST_MOBILE, "KLODR_KEY": run["klodr_key"],
               "ODOO_KEY": run["odoo_key"], "RESULT_FILE": result_file, "BASE": BASE, "AMOUNT": AMOUNT,
               "BARE_BODY": BARE_BODY, "JSON2_PATH": JSON2_PATH, "JSON2_BODY": JSON2_BODY,
-              "DB_HEADER": args.db if args.db_header else ""}
+              "DB_HEADER": args.db if args.db_select == "header" else ""}
     header = "".join(f"{name} = {value if isinstance(value, int) else lua_string(value)}\n"
                      for name, value in params.items())
     script = Path(tmp) / f"{tag}.lua"
@@ -377,7 +393,9 @@ def profile_in_process(args, run, count):
     environ = {"REMOTE_ADDR": "127.0.0.1"}
     numbers = iter(range(10**9))
 
-    def earn(tag, db_header=False):
+    db_header = args.db_select == "header"
+
+    def earn(tag):
         ref = f"{run['run']}-prof{tag}-{next(numbers)}"
         member = common.mobile_number(FIRST_MOBILE + (next(numbers) * 7919) % args.members)
         headers = {"Authorization": f"Bearer {run['klodr_key']}", "Idempotency-Key": ref}
@@ -389,18 +407,24 @@ def profile_in_process(args, run, count):
         assert answer.status_code == 201, answer.get_data(as_text=True)[:500]
 
     def member_get():
+        headers = {"Authorization": f"Bearer {run['klodr_key']}"}
+        if db_header:
+            headers["X-Odoo-Database"] = args.db
         answer = client.get(f"{BASE}/members/%2B9198{FIRST_MOBILE + 1:08d}?program_id={run['program_id']}",
-                            environ_base=environ, headers={"Authorization": f"Bearer {run['klodr_key']}"})
+                            environ_base=environ, headers=headers)
         assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
 
-    def bare(db_header=False):
+    def bare():
         assert client.post("/web/webclient/version_info", environ_base=environ, data=BARE_BODY,
                            content_type="application/json",
                            headers={"X-Odoo-Database": args.db} if db_header else {}).status_code == 200
 
     def json2():
+        headers = {"Authorization": f"bearer {run['odoo_key']}"}
+        if db_header:
+            headers["X-Odoo-Database"] = args.db
         assert client.post(JSON2_PATH, environ_base=environ, data=JSON2_BODY, content_type="application/json",
-                           headers={"Authorization": f"bearer {run['odoo_key']}"}).status_code == 200
+                           headers=headers).status_code == 200
 
     for _ in range(30):  # caches: routing map, compiled rules, field metadata
         earn("warm")
@@ -422,11 +446,8 @@ def profile_in_process(args, run, count):
 
     stats = {}
     sql_log = logging.getLogger("odoo.sql_db")
-    for name, func in (("bare version_info", bare), ("bare + X-Odoo-Database", lambda: bare(db_header=True)),
-                       ("JSON-2 search_read", json2),
-                       ("POST /transactions", lambda: earn("count")),
-                       ("POST /transactions + X-Odoo-Database", lambda: earn("hdr", db_header=True)),
-                       ("GET /members/{m}", member_get)):
+    for name, func in (("bare version_info", bare), ("JSON-2 search_read", json2),
+                       ("POST /transactions", lambda: earn("count")), ("GET /members/{m}", member_get)):
         timings = []
         for _ in range(20):
             started = time.perf_counter()
@@ -480,8 +501,11 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (default: %(default)s)")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
-    parser.add_argument("--db-header", action="store_true",
-                        help="send X-Odoo-Database on every request (else Odoo lists the databases per request)")
+    parser.add_argument("--db-select", choices=["config", "header", "list"], default="config",
+                        help="how every request finds the database: config = server -d DB without --db-filter "
+                             "(no listing); header = --db-filter and X-Odoo-Database on every request; list = "
+                             "--db-filter, no header: Odoo lists the databases on every request "
+                             "(default: %(default)s)")
     parser.add_argument("--profile", choices=["auto", "always", "never"], default="auto",
                         help="profile the earn endpoint in-process afterwards: auto = when a goal is missed")
     parser.add_argument("--profile-requests", type=int, default=100)
@@ -552,7 +576,7 @@ def main():
 
     print(f"\nAPI throughput, Odoo {args.workers} workers, wrk -t{args.threads} -c{args.connections}, "
           f"{args.rounds} interleaved rounds x {per_round} s per scenario after {args.warmup} s warm-up, "
-          f"{args.members} members, {'with' if args.db_header else 'no'} X-Odoo-Database header, "
+          f"{args.members} members, database by {DB_SELECT_LABELS[args.db_select]}, "
           f"{common.code_version(args)}; {os.cpu_count()} CPUs, load average {loads['start'][0]:.2f} at start, "
           f"{loads['end'][0]:.2f} at end")
     rows = []
@@ -587,9 +611,11 @@ def main():
         common.log(f"profiling {args.profile_requests} earns in-process (werkzeug client on odoo.http.root) ...")
         import odoo  # noqa: PLC0415
 
-        odoo.tools.config["dbfilter"] = f"^{args.db}$"
+        if args.db_select != "config":
+            odoo.tools.config["dbfilter"] = f"^{args.db}$"
         profile = profile_in_process(args, run, args.profile_requests)
-        print("\nSQL statements per request (in-process, one client, after warm-up; commits not counted):")
+        print("\nSQL statements per request (in-process, one client, after warm-up; commits not counted; "
+              "the API's requests also run one statement on the key usage connection, autocommit, not counted):")
         common.print_table(["request", "SQL statements", "median ms (1 client, no network)"],
                            [[name, s["queries"], f"{s['median_ms_single_client']:.1f}"]
                             for name, s in profile["per_endpoint"].items()])
@@ -614,7 +640,7 @@ def main():
     common.save_results("bench_api", args, {
         "members": args.members, "seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
         "rounds": args.rounds,
-        "wrk_threads": args.threads, "workers": args.workers, "db_header": args.db_header,
+        "wrk_threads": args.threads, "workers": args.workers, "db_select": args.db_select,
         "load_average": loads, "scenarios": results,
         "ratios": ratios, "goals": goals, "checks": checks, "server_errors": server_errors[:20],
         "server_retried": {"count": len(retried), "first": retried[:3]},
@@ -622,6 +648,13 @@ def main():
         "wrk_command": " ".join(wrk_command or []), "profile": profile,
         "total_seconds": time.perf_counter() - began,
     })
+    if profile is not None:  # the API's key usage connection of this process, if it served requests
+        try:
+            from odoo.addons.loyalty_klodr.models.klodr_api_key import close_usage_connections  # noqa: PLC0415
+        except ImportError:  # the addon at an older --ref has none
+            pass
+        else:
+            close_usage_connections(args.db)
     if args.keep:
         common.log(f"kept database {args.db}; files in {tmp}")
     else:

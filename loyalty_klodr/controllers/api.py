@@ -5,13 +5,14 @@ A POST carrying an Idempotency-Key claims the key in the same transaction as its
 work: a repeat replays the first answer, a repeat with another body gets 409, and
 concurrent repeats wait for the first and then replay.
 """
+import functools
 import inspect
 import json
 import logging
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, fields, http, sql_db
+from odoo import fields, http
 from odoo.exceptions import AccessError, ConcurrencyError, MissingError, UserError, ValidationError
 from odoo.http import request
 
@@ -66,27 +67,24 @@ class LoyaltyApi(http.Controller):
     # Plumbing
     # ------------------------------------------------------------------
     def _authenticate(self):
+        """The key's context and the environment the request runs in (the key's API user, in the
+        key's company). Authentication, rate counting and last use take one statement
+        (``klodr.api.key._request_context``), committed apart from the request's transaction."""
         header = request.httprequest.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        env = request.env(user=SUPERUSER_ID)
-        key = env["klodr.api.key"]._authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        key = request.env["klodr.api.key"]._request_context(token.strip()) if scheme.lower() == "bearer" else None
         if not key:
             raise ApiError("unauthorized", "A valid API key is required (Authorization: Bearer <key>).")
-        # Usage and rate windows are shared by every worker: counted in a side transaction
-        # that commits at once and never conflicts with the request's own.
-        with key.env.registry.cursor() as side:
-            if isinstance(side, sql_db.Cursor):  # tests share one pseudo-cursor: nothing to isolate
-                side.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            wait = key.with_env(key.env(cr=side))._hit(side)
-            key.with_env(key.env(cr=side))._touch(side)
-        if wait:
-            raise ApiError("rate_limited", "Too many requests for this key.", headers={"Retry-After": str(wait)},
-                           retry_after=wait)
-        user_env = request.env(user=key.user_id.id, su=False, context={
-            "allowed_company_ids": [key.company_id.id], "lang": "en_US", "tz": "UTC"})
+        if key.retry_after:
+            raise ApiError("rate_limited", "Too many requests for this key.",
+                           headers={"Retry-After": str(key.retry_after)}, retry_after=key.retry_after)
+        user_env = request.env(user=key.user_id, su=False, context={
+            "allowed_company_ids": [key.company_id], "lang": "en_US", "tz": "UTC"})
         return key, user_env
 
     def _body(self):
+        if (request.httprequest.content_length or 0) > MAX_BODY:
+            raise ApiError("validation_error", "The request body is too large.", field="body")
         # cached: when Odoo retries the request after a serialization failure, the body is read again
         raw = request.httprequest.get_data()
         if len(raw) > MAX_BODY:
@@ -111,58 +109,84 @@ class LoyaltyApi(http.Controller):
         body = self._body() if method == "POST" else dict(request.httprequest.args)
         ctx = ApiContext(key, env)
         if method != "POST":
-            return self._run(handler, ctx, body, route_args)
+            return self._run(handler, ctx, body, route_args)[0]
         idem_key = request.httprequest.headers.get("Idempotency-Key")
         if idem_key is None:
             if moves_points:
                 raise ApiError("validation_error", "This request needs an Idempotency-Key header.",
                                field="Idempotency-Key")
-            return self._run(handler, ctx, body, route_args)
+            return self._run(handler, ctx, body, route_args)[0]
         if not idem_key.strip() or len(idem_key) > 200:
             raise ApiError("validation_error", "The Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
         print_ = contract.fingerprint(method, request.httprequest.path, body)
-        record, seen = env["klodr.api.idempotency"]._claim(key.company_id, idem_key, key, print_)
-        if seen:
-            if record.fingerprint != print_:
-                raise ApiError("idempotency_key_reused", "This Idempotency-Key was used for another request.")
-            if record.status_code:
-                response = _json(record.status_code, json.loads(record.response_body))
-                response.headers["Idempotent-Replayed"] = "true"
-                return response
-            raise ApiError("conflict", "A request with this Idempotency-Key is still in progress.")
-        response = self._run(handler, ctx, body, route_args)
-        if response.status_code in (409, 429):
-            # "Try again later" answers are not the outcome of the request: a retry with the same
-            # key after Retry-After must run, not replay them.
-            env.cr.execute("DELETE FROM klodr_api_idempotency WHERE id = %s", [record.id])
+        Idempotency = env["klodr.api.idempotency"]
+        record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_)
+        if held:
+            return self._replay(held, print_)
+        response, refused = self._run(handler, ctx, body, route_args)
+        # "Try again later" answers (409, 429) are not the outcome of the request: a retry with
+        # the same key after Retry-After must run, not replay them.
+        retry_later = response.status_code in (409, 429)
+        if refused:
+            # The refusal's work was rolled back, the claim with it: record the answer now, unless
+            # a repeat took the key meanwhile (then answer as a repeat does).
+            if not retry_later:
+                record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_,
+                                                     response.status_code, response.get_data(as_text=True))
+                if held:
+                    return self._replay(held, print_)
+        elif retry_later:
+            Idempotency._release(record_id)
         else:
-            record.sudo().write({"status_code": response.status_code,
-                                 "response_body": response.get_data(as_text=True)})
+            Idempotency._record_answer(record_id, response.status_code, response.get_data(as_text=True))
         return response
 
+    @staticmethod
+    def _replay(held, fingerprint):
+        """The answer to a repeat of an Idempotency-Key: ``held`` is (fingerprint, status, body) of its record."""
+        held_print, status_code, response_body = held
+        if held_print != fingerprint:
+            raise ApiError("idempotency_key_reused", "This Idempotency-Key was used for another request.")
+        if status_code:
+            response = _json(status_code, json.loads(response_body))
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        raise ApiError("conflict", "A request with this Idempotency-Key is still in progress.")
+
     def _run(self, handler, ctx, body, route_args):
-        cr = ctx.env.cr
+        """``(response, refused)``: a refusal (an error answer raised by the handler or the models)
+        rolls the request's transaction back, so that it leaves nothing behind."""
         try:
-            with cr.savepoint():
-                status, payload = handler(self, ctx, body, **route_args)
-            return _json(status, payload)
-        except ApiError as error:
-            return _error_response(error)
-        except contract.FieldError as error:
-            return _error_response(ApiError("validation_error", str(error), field=error.field))
-        except LoyaltyError as error:
-            details = {k: v for k, v in error.details.items() if isinstance(v, (str, int, float, bool, type(None)))}
-            headers = {"Retry-After": str(details["retry_after"])} if error.code == "rate_limited" else None
-            return _error_response(ApiError(error.code, str(error.args[0]), headers=headers, **details))
+            status, payload = handler(self, ctx, body, **route_args)
+            return _json(status, payload), False
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected, ConcurrencyError,
                 psycopg2.errors.LockNotAvailable):
             raise  # Odoo retries the whole request
-        except (AccessError, MissingError):
-            return _error_response(ApiError("not_found", "Not found."))
-        except (ValidationError, UserError) as error:
-            return _error_response(ApiError("validation_error", str(error.args[0])))
-        except psycopg2.errors.UniqueViolation:
-            return _error_response(ApiError("conflict", "This conflicts with an existing record."))
+        except Exception as exc:
+            error = self._api_error(exc)
+            if error is None:
+                raise  # a 5xx: Odoo rolls back
+            ctx.env.cr.rollback()
+            return _error_response(error), True
+
+    @staticmethod
+    def _api_error(exc):
+        """The API error answering ``exc``, or None for an unexpected one."""
+        if isinstance(exc, ApiError):
+            return exc
+        if isinstance(exc, contract.FieldError):
+            return ApiError("validation_error", str(exc), field=exc.field)
+        if isinstance(exc, LoyaltyError):
+            details = {k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool, type(None)))}
+            headers = {"Retry-After": str(details["retry_after"])} if exc.code == "rate_limited" else None
+            return ApiError(exc.code, str(exc.args[0]), headers=headers, **details)
+        if isinstance(exc, (AccessError, MissingError)):
+            return ApiError("not_found", "Not found.")
+        if isinstance(exc, (ValidationError, UserError)):
+            return ApiError("validation_error", str(exc.args[0]))
+        if isinstance(exc, psycopg2.errors.UniqueViolation):
+            return ApiError("conflict", "This conflicts with an existing record.")
+        return None
 
     # ------------------------------------------------------------------
     # Endpoints
@@ -353,19 +377,22 @@ class ApiContext:
     """What a request may touch: the key's company and programs, found without leaking others."""
 
     def __init__(self, key, env):
-        self.key = key  # read as superuser: the API user cannot read keys
+        self.key = key  # a klodr.api.key KeyContext: ids only, read when the request was counted
         self.env = env
-        self.digits = key.company_id.currency_id.decimal_places
+
+    @functools.cached_property
+    def digits(self):
+        """Decimal places of the company's currency (read only by answers with money in them)."""
+        return self.env["res.company"].browse(self.key.company_id).currency_id.decimal_places
 
     def program(self, value):
         program_id = contract.parse_int(value, "program_id", 1, 2**31 - 1)
-        program = self.key._programs().filtered(lambda p: p.id == program_id)
-        if not program:
+        if program_id not in self.key.program_ids:
             raise ApiError("not_found", "Unknown program.")
-        return program.with_env(self.env)
+        return self.env["klodr.program"].browse(program_id)
 
     def programs(self):
-        return self.key._programs().with_env(self.env)
+        return self.env["klodr.program"].browse(self.key.program_ids)
 
     def member(self, program, text):
         text = contract.parse_text(text, "member", maximum=32)
@@ -378,7 +405,7 @@ class ApiContext:
         if ref is None:
             return None
         ref = contract.parse_text(ref, "store_ref", maximum=64)
-        store = self.env["klodr.store"].search([("code", "=", ref), ("company_id", "=", self.key.company_id.id)],
+        store = self.env["klodr.store"].search([("code", "=", ref), ("company_id", "=", self.key.company_id)],
                                                limit=1)
         if not store:
             raise contract.FieldError("store_ref", f"unknown store {ref}")

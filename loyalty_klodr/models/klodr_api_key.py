@@ -1,17 +1,73 @@
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+import threading
+from collections import namedtuple
 from datetime import timedelta
 
-from odoo import api, fields, models
+import psycopg2
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+_logger = logging.getLogger(__name__)
 KEY_PREFIX = "klk_"
+
+# What a request learns about its key in one statement (``KlodrApiKey._request_context``).
+KeyContext = namedtuple("KeyContext", "id company_id user_id program_ids retry_after")
 
 
 def hash_key(token):
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Usage counting (rate windows, last use) is shared by every worker through the database, in
+# transactions of its own that commit at once: the request's own transaction then never waits
+# on, nor conflicts with, another request's counter. One autocommit connection per process and
+# database runs those statements: one round trip, no BEGIN/COMMIT, no pool reset.
+_usage_lock = threading.Lock()
+_usage_connections = {}  # dbname -> (pid, connection)
+_forked_connections = []  # inherited from a parent process: never used nor closed here
+
+
+def _usage_fetchone(dbname, query, params):
+    """Run one statement on this process's usage connection to ``dbname``; return its first row."""
+    with _usage_lock:
+        for attempt in range(2):
+            pid, cnx = _usage_connections.get(dbname, (None, None))
+            if cnx is not None and pid != os.getpid():
+                _forked_connections.append(cnx)  # closing it would end the parent's session
+                cnx = None
+            if cnx is None or cnx.closed:
+                cnx = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
+                cnx.set_session(isolation_level=ISOLATION_LEVEL_READ_COMMITTED, autocommit=True)
+                _usage_connections[dbname] = (os.getpid(), cnx)
+            try:
+                with cnx.cursor() as cr:
+                    cr.execute(query, params)
+                    return cr.fetchone()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                _usage_connections.pop(dbname, None)
+                try:
+                    cnx.close()
+                except psycopg2.Error:
+                    _logger.debug("closing a broken usage connection failed", exc_info=True)
+                if attempt:
+                    raise
+        return None
+
+
+def close_usage_connections(dbname=None):
+    """Close this process's usage connections (to ``dbname``, default all), e.g. before dropping it."""
+    with _usage_lock:
+        for name in [name for name in _usage_connections if dbname in (None, name)]:
+            pid, cnx = _usage_connections.pop(name)
+            if pid == os.getpid():
+                cnx.close()
 
 
 class KlodrApiKey(models.Model):
@@ -61,17 +117,63 @@ class KlodrApiKey(models.Model):
         return key.with_env(self.env), token
 
     @api.model
-    def _authenticate(self, token):
-        """The active key for ``token``, or an empty recordset."""
+    def _request_context(self, token):
+        """Authenticate ``token`` and count the request, in one statement that commits at once.
+
+        Finds the active key by its hash (compared again in constant time), counts the request
+        in the key's current one-minute window, records the last use (at most once a minute)
+        and lists the programs the key may use. The counters commit without waiting for the
+        disk (``synchronous_commit`` off for that statement only): a crash may forget the last
+        counts, which is harmless for a rate limit.
+
+        :return: a :class:`KeyContext` (``retry_after`` > 0: over the rate limit), or None when
+            the token is not an active key.
+        """
         if not isinstance(token, str) or not token.startswith(KEY_PREFIX) or len(token) > 200:
-            return self.browse()
+            return None
         digest = hash_key(token)
-        self.env.cr.execute(SQL("SELECT id, key_hash FROM klodr_api_key WHERE key_hash = %s AND active", digest))
-        row = self.env.cr.fetchone()
+        cr = self.env.cr
+        # Test cursors share the test's transaction: nothing to isolate, nothing to commit.
+        separate = isinstance(cr, sql_db.Cursor)
+        relation = self._fields["program_ids"]
+        query = SQL(
+            """WITH found AS (
+                    SELECT id, key_hash, company_id, user_id, rate_limit FROM klodr_api_key
+                     WHERE key_hash = %(digest)s AND active
+               ), hit AS (
+                    INSERT INTO klodr_api_rate (key_id, window_start, hits)
+                    SELECT id, date_trunc('minute', now() AT TIME ZONE 'UTC'), 1 FROM found
+                    ON CONFLICT (key_id, window_start) DO UPDATE SET hits = klodr_api_rate.hits + 1
+                    RETURNING hits
+               ), touch AS (
+                    UPDATE klodr_api_key k SET last_used_at = now() AT TIME ZONE 'UTC' FROM found
+                     WHERE k.id = found.id
+                       AND (k.last_used_at IS NULL OR k.last_used_at < now() AT TIME ZONE 'UTC' - interval '1 minute')
+               )
+               SELECT found.id, found.key_hash, found.company_id, found.user_id,
+                      CASE WHEN hit.hits > found.rate_limit
+                           THEN GREATEST(FLOOR(EXTRACT(EPOCH FROM date_trunc('minute', now()) + interval '1 minute'
+                                                                  - now()))::int + 1, 1)
+                           ELSE 0 END,
+                      ARRAY(SELECT p.id FROM klodr_program p
+                             WHERE p.company_id = found.company_id AND p.active
+                               AND (NOT EXISTS (SELECT 1 FROM %(rel)s r WHERE r.%(key_col)s = found.id)
+                                    OR p.id IN (SELECT r.%(program_col)s FROM %(rel)s r WHERE r.%(key_col)s = found.id))
+                             ORDER BY p.sequence, p.id),
+                      %(no_sync)s
+                 FROM found CROSS JOIN hit""",
+            digest=digest, rel=SQL.identifier(relation.relation), key_col=SQL.identifier(relation.column1),
+            program_col=SQL.identifier(relation.column2),
+            no_sync=SQL("set_config('synchronous_commit', 'off', true)") if separate else SQL("NULL"))
+        if separate:
+            row = _usage_fetchone(cr.dbname, query.code, query.params)
+        else:
+            cr.execute(query)
+            row = cr.fetchone()
         # The look-up is by hash; the comparison is constant-time all the same.
         if not row or not hmac.compare_digest(row[1], digest):
-            return self.browse()
-        return self.sudo().browse(row[0])
+            return None
+        return KeyContext(row[0], row[2], row[3], tuple(row[5]), row[4])
 
     def action_revoke(self):
         if not self.env.user.has_group("loyalty_klodr.group_loyalty_manager"):
@@ -85,25 +187,6 @@ class KlodrApiKey(models.Model):
         if self.program_ids:
             domain.append(("id", "in", self.program_ids.ids))
         return self.env["klodr.program"].sudo().search(domain)
-
-    def _touch(self, cr):
-        """Record the last use, at most once a minute (in the caller's side cursor)."""
-        cr.execute(SQL(
-            """UPDATE klodr_api_key SET last_used_at = now() AT TIME ZONE 'UTC'
-                WHERE id = %s
-                  AND (last_used_at IS NULL OR last_used_at < now() AT TIME ZONE 'UTC' - interval '1 minute')""",
-            self.id))
-
-    def _hit(self, cr):
-        """Count one request in this minute's window; return the seconds to wait (0: allowed)."""
-        cr.execute(SQL(
-            """INSERT INTO klodr_api_rate (key_id, window_start, hits)
-               VALUES (%s, date_trunc('minute', now() AT TIME ZONE 'UTC'), 1)
-               ON CONFLICT (key_id, window_start) DO UPDATE SET hits = klodr_api_rate.hits + 1
-               RETURNING hits, EXTRACT(EPOCH FROM (date_trunc('minute', now()) + interval '1 minute' - now()))""",
-            self.id))
-        hits, left = cr.fetchone()
-        return max(int(left) + 1, 1) if hits > self.rate_limit else 0
 
 
 class KlodrApiRate(models.Model):
@@ -146,18 +229,42 @@ class KlodrApiIdempotency(models.Model):
     _key_unique = models.Constraint("UNIQUE(company_id, key)", "This idempotency key was already used.")
 
     @api.model
-    def _claim(self, company, key, api_key, fingerprint):
-        """Take the key for this request: ``(record, replay)`` where replay is the stored record
-        when the key was already used (the caller compares fingerprints)."""
-        self.env.cr.execute(SQL(
-            """INSERT INTO klodr_api_idempotency (company_id, key, api_key_id, fingerprint, create_date, write_date)
-               VALUES (%s, %s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+    def _claim(self, company_id, key, api_key_id, fingerprint, status_code=None, response_body=None):
+        """Take the key for this request, in the request's transaction: a concurrent request with
+        the same key waits on the unique index until this transaction ends.
+
+        With ``status_code`` and ``response_body``, the answer is stored at once (a refusal,
+        recorded after its work was rolled back).
+        :return: ``(record id, None)`` when the key was free, else ``(None, (fingerprint,
+            status_code, response_body))`` of the record that holds it.
+        """
+        cr = self.env.cr
+        cr.execute(SQL(
+            """INSERT INTO klodr_api_idempotency (company_id, key, api_key_id, fingerprint, status_code,
+                                                  response_body, create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
                ON CONFLICT (company_id, key) DO NOTHING RETURNING id""",
-            company.id, key, api_key.id, fingerprint))
-        row = self.env.cr.fetchone()
+            company_id, key, api_key_id, fingerprint, status_code, response_body, self.env.uid, self.env.uid))
+        row = cr.fetchone()
         if row:
-            return self.sudo().browse(row[0]), False
-        return self.sudo().search([("company_id", "=", company.id), ("key", "=", key)], limit=1), True
+            return row[0], None
+        cr.execute(SQL(
+            """SELECT fingerprint, status_code, response_body FROM klodr_api_idempotency
+                WHERE company_id = %s AND key = %s""", company_id, key))
+        return None, cr.fetchone()
+
+    @api.model
+    def _record_answer(self, record_id, status_code, response_body):
+        """Store the answer of the request that claimed ``record_id`` (replayed to its repeats)."""
+        self.env.cr.execute(SQL(
+            """UPDATE klodr_api_idempotency SET status_code = %s, response_body = %s,
+                      write_date = now() AT TIME ZONE 'UTC' WHERE id = %s""",
+            status_code, response_body, record_id))
+
+    @api.model
+    def _release(self, record_id):
+        """Free a claimed key: a "try again later" answer (409, 429) is not the request's outcome."""
+        self.env.cr.execute(SQL("DELETE FROM klodr_api_idempotency WHERE id = %s", record_id))
 
     @api.model
     def _cron_gc(self):

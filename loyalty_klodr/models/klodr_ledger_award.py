@@ -2,6 +2,20 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 
+def _invalidate_inverses(model):
+    """Rows written in SQL: the one2many fields pointing at ``model`` (an entry's or a purchase's
+    breakdown, a member's purchases...) may be stale in the cache."""
+    for field in model._fields.values():
+        if field.type == "many2one":
+            for inverse in model.pool.field_inverses[field]:
+                model.env[inverse.model_name].invalidate_model([inverse.name])
+
+
+def _null(value):
+    """The ORM's False for "no value" is SQL's NULL (0 stays 0)."""
+    return None if value is None or value is False else value
+
+
 class KlodrLedgerAward(models.Model):
     """One line of an earn's breakdown: which rule or campaign gave how many points.
 
@@ -24,6 +38,26 @@ class KlodrLedgerAward(models.Model):
     date = fields.Datetime(readonly=True)
 
     _member_rule_idx = models.Index("(member_id, rule_id, date)")
+
+    @api.model
+    def _insert_rows(self, rows):
+        """INSERT breakdown lines (dicts of the fields below) in one statement; return the records,
+        their values in the cache. Written by the ledger only, as its entries are."""
+        columns = ("entry_id", "member_id", "company_id", "transaction_id", "rule_id", "campaign_id", "label",
+                   "points", "date")
+        self.env.cr.execute(SQL(
+            """INSERT INTO klodr_ledger_award (entry_id, member_id, company_id, transaction_id, rule_id, campaign_id,
+                                               label, points, date)
+               SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[],
+                                    %s::varchar[], %s::int[], %s::timestamp[])
+               RETURNING id""",
+            *([_null(row.get(column)) for row in rows] for column in columns)))
+        # ids come from the sequence in the order of the rows
+        awards = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        _invalidate_inverses(self)
+        for award, row in zip(awards, rows, strict=True):
+            award._update_cache({column: row.get(column) or False for column in columns}, validate=False)
+        return awards
 
     @api.model
     def _usage(self, member_id, rule_ids, day_start, month_start):

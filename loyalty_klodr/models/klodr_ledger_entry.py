@@ -184,7 +184,8 @@ class KlodrLedgerEntry(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _post(self, member, entry_type, points, *, idempotency_key=None, date=None, expiry_date=None,
-              store=None, source=None, source_ref=None, description=None, hold=None):
+              store=None, source=None, source_ref=None, description=None, hold=None, locked=None,
+              new_key=False):
         """Write one ledger entry for ``member`` and move its balance, atomically.
 
         The member row is locked first; the entry, its allocations (FIFO over the
@@ -196,15 +197,20 @@ class KlodrLedgerEntry(models.Model):
 
         :param hold: a ``klodr.ledger.hold`` consumed by this (redeem) entry; its
             points are not counted against the spendable balance.
+        :param locked: ``{member id: state}`` as ``member._lock_for_points()`` returned it when
+            the caller already locked the member in this transaction: not locked again, and
+            the state is updated with the new balance and chain head.
+        :param new_key: the caller knows ``idempotency_key`` cannot have been used (it names a
+            record created in this transaction): no look-up for a replay.
         :return: the entry (``klodr.ledger.entry`` record).
         """
         member.ensure_one()
         self._check_post_args(entry_type, points)
         program = member.program_id
         company_id, expiry_policy, expiry_months, tz = program._ledger_settings()
-        state = member._lock_for_points()[member.id]
+        state = locked[member.id] if locked else member._lock_for_points()[member.id]
         balance, head, member_state = state
-        if idempotency_key:
+        if idempotency_key and not new_key:
             existing = self._replay(program, idempotency_key, member, entry_type, points)
             if existing:
                 return existing
@@ -272,6 +278,8 @@ class KlodrLedgerEntry(models.Model):
         self.env.cr.execute(SQL(
             "UPDATE klodr_member SET balance = %s, chain_head = %s WHERE id = %s",
             values["balance_after"], values["entry_hash"], member.id))
+        if locked is not None:
+            locked[member.id] = (values["balance_after"], values["entry_hash"], member_state)
         member.invalidate_recordset(["balance", "chain_head", "held_points", "spendable_points", "entry_ids"])
         if source:
             source.invalidate_recordset()

@@ -241,11 +241,16 @@ class KlodrMember(models.Model):
             rule_ids = rules.filtered(lambda r: r.cap_day or r.cap_month or r.cap_lifetime).ids
         else:
             rule_ids = list(rules)
-        day_start, month_start = self._period_starts(local_now)
-        usage = self.env["klodr.ledger.award"]._usage(self.id, rule_ids, day_start, month_start)
+        usage = {}
+        if rule_ids:
+            day_start, month_start = self._period_starts(local_now)
+            usage = self.env["klodr.ledger.award"]._usage(self.id, rule_ids, day_start, month_start)
+        # The program's tiers are read in the same query as the member's: the tier recompute
+        # that follows an earn needs them all.
+        tier = self.tier_id.with_prefetch(self.program_id.tier_ids._ids) if self.tier_id else self.tier_id
         return pure_rules.Member(
-            tier=self.tier_id.id or None,
-            multiplier=Decimal(str(self.tier_id.multiplier or 1)),
+            tier=tier.id or None,
+            multiplier=Decimal(str(tier.multiplier or 1)),
             usage={rule_id: pure_rules.Usage(*values) for rule_id, values in usage.items()},
         )
 
@@ -258,15 +263,22 @@ class KlodrMember(models.Model):
         """What the program's rules and running campaigns give this member (nothing is written).
 
         The rules come compiled from the program's cache; only what depends on the member
-        (segments, cap usage, promo codes already used) is read here.
+        (segments, cap usage, promo codes already used) is read here, and only for the rules
+        that can apply: the order rules for an order, the event's own rules for an event.
         """
         self.ensure_one()
         program = self.program_id
         rules, segments, campaigns = program._compiled_rules()
+        if order is not None:
+            rules = [rule for rule in rules if rule.kind != pure_rules.KIND_EVENT]
+        elif event is not None:
+            rules = [rule for rule in rules if rule.kind == pure_rules.KIND_EVENT and rule.event == event.name]
         rules = [dataclass_replace(rule, in_segment=self._in_segment(segments[rule.id]))
                  if rule.id in segments else rule for rule in rules]
         if order is not None and order.promo_codes:
-            records = self.env["klodr.campaign"].browse([c.id for c in campaigns if c.promo_code])
+            codes = {code.upper() for code in order.promo_codes}
+            records = self.env["klodr.campaign"].browse(
+                [c.id for c in campaigns if c.promo_code and c.promo_code.upper() in codes])
             used = {c.id for c in records if c._to_pure(self).promo_used}
             campaigns = [dataclass_replace(c, promo_used=c.id in used) for c in campaigns]
         capped = [r.id for r in rules if r.caps.day or r.caps.month or r.caps.lifetime]
@@ -274,9 +286,17 @@ class KlodrMember(models.Model):
         return pure_rules.evaluate(rules, self._rule_context(capped, when), order=order, event=event,
                                    campaigns=campaigns)
 
-    def _write_awards(self, evaluation, *, key, date, store=None, source=None, source_ref=None, transaction=None):
+    def _write_awards(self, evaluation, *, key, date, store=None, source=None, source_ref=None, transaction=None,
+                      locked=None, new_keys=False):
         """Post the ledger entries an evaluation describes (one per type, one per promo code) and their
-        breakdown lines. Idempotent by ``key``."""
+        breakdown lines. Idempotent by ``key``.
+
+        :param locked: the member's state from ``_lock_for_points()`` when the caller locked it (see
+            ``klodr.ledger.entry._post``): kept current.
+        :param new_keys: ``key`` names a record created in this transaction (a new purchase): its
+            entries are new, no replay is looked for (promo code entries still are, they are once
+            per member), and the transaction's breakdown is exactly the lines written here.
+        """
         ledger = self.env["klodr.ledger.entry"]
         campaigns = self.env["klodr.campaign"].browse([a.campaign_id for a in evaluation.awards if a.campaign_id])
         promo = {c.id: c for c in campaigns if c.promo_code}
@@ -289,21 +309,25 @@ class KlodrMember(models.Model):
             groups.setdefault((group_key, award.entry_type), []).append(award)
         entries = ledger
         rows = []
+        company_id = self.program_id._ledger_settings()[0]
         for (entry_key, entry_type), awards in groups.items():
             points = sum(a.points for a in awards)
             if points <= 0:
                 continue
+            new_entry = new_keys and entry_key.startswith(f"{key}:")
             entry = ledger._post(self, entry_type, points, idempotency_key=entry_key, date=date, store=store,
                                  source=source, source_ref=source_ref,
-                                 description=", ".join(a.label for a in awards))
+                                 description=", ".join(a.label for a in awards), locked=locked, new_key=new_entry)
             entries |= entry
-            if not entry.award_ids:
-                rows += [{"entry_id": entry.id, "member_id": self.id, "company_id": self.company_id.id,
+            if new_entry or not entry.award_ids:
+                rows += [{"entry_id": entry.id, "member_id": self.id, "company_id": company_id,
                           "transaction_id": transaction.id if transaction else False, "rule_id": a.rule_id,
                           "campaign_id": a.campaign_id, "label": a.label, "points": a.points, "date": date}
                          for a in awards]
-        if rows:
-            self.env["klodr.ledger.award"].sudo().create(rows)
+        lines = self.env["klodr.ledger.award"].sudo()._insert_rows(rows) if rows else self.env["klodr.ledger.award"]
+        if transaction and new_keys:
+            transaction._update_cache({"award_ids": lines.filtered(lambda a: a.transaction_id == transaction)},
+                                      validate=False)
         return entries
 
     def _event_entries(self, event, ref):
@@ -343,8 +367,11 @@ class KlodrMember(models.Model):
         """Record a purchase and give the points the program's rules and campaigns say.
 
         The tier in force before the purchase multiplies its points; they then count toward the
-        next tier. The first purchase of a referred member rewards the referrer.
-        :return: the ``klodr.transaction``.
+        next tier. The first purchase of a referred member rewards the referrer. The member is
+        locked once; the order reference is unique per program by a database index, which also
+        decides between concurrent requests.
+        :return: the ``klodr.transaction`` (what it earned, its breakdown, and the member's new
+            balance and tier are in the cache).
         :raise LoyaltyError: ``duplicate_order`` when the order already earned, ``member_inactive``.
         """
         self.ensure_one()
@@ -355,31 +382,37 @@ class KlodrMember(models.Model):
             raise LoyaltyError(self.env._("The amount must be a number."), field="amount") from exc
         if amount < 0 or amount > MAX_AMOUNT:
             raise LoyaltyError(self.env._("The amount must be between 0 and %s.", MAX_AMOUNT), field="amount")
-        state = self._lock_for_points()[self.id]
-        if state[2] != "active":
+        locked = self._lock_for_points()
+        if locked[self.id][2] != "active":
             raise LoyaltyError(self.env._("Member %s is not active.", self.code), code="member_inactive")
         Transaction = self.env["klodr.transaction"].sudo()
-        if Transaction.search_count([("program_id", "=", program.id), ("order_ref", "=", order_ref)], limit=1):
-            raise LoyaltyError(self.env._("Order %s already earned points.", order_ref), code="duplicate_order")
         date = (when or fields.Datetime.now()).replace(microsecond=0)
-        first_purchase = not Transaction.search_count([("member_id", "=", self.id)], limit=1)
+        first_purchase = bool(self.referred_by_id) and not Transaction.search_count(
+            [("member_id", "=", self.id)], limit=1)
         order = pure_rules.Order(
             amount=amount, when=self._local_now(date), lines=tuple(lines), store=store.id if store else None,
             promo_codes=frozenset(c.strip().upper() for c in promo_codes if c and c.strip()))
         evaluation = self._evaluate(order=order)
-        transaction = Transaction.create({
-            "program_id": program.id, "member_id": self.id, "order_ref": order_ref,
-            "amount": float(amount), "date": date, "store_id": store.id if store else False,
-            "points_earned": evaluation.points,
-        })
+        values = {"program_id": program.id, "company_id": program._ledger_settings()[0], "member_id": self.id,
+                  "order_ref": order_ref, "amount": float(amount), "date": date,
+                  "store_id": store.id if store else None, "points_earned": evaluation.points}
+        transaction = Transaction._insert_purchase(values)
+        if not transaction:
+            raise LoyaltyError(self.env._("Order %s already earned points.", order_ref), code="duplicate_order")
         self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
-                           source=transaction, source_ref=order_ref, transaction=transaction)
+                           source=transaction, source_ref=order_ref, transaction=transaction, locked=locked,
+                           new_keys=True)
+        # What this transaction just wrote, in the cache: nothing to read back.
+        transaction._update_cache({name: values[name] or False for name in (
+            "program_id", "company_id", "member_id", "order_ref", "date", "store_id", "points_earned")},
+            validate=False)
+        self._update_cache({"balance": locked[self.id][0]}, validate=False)
         self._recompute_tier(reason=self.env._("Purchase %s", order_ref))
         if program.program_type == "stamps":
             self._complete_stamp_cards(store=store, source_ref=order_ref)
-        if transaction.points_earned:
-            self._klodr_notify("earned", points=transaction.points_earned, transaction=transaction)
-        if first_purchase and self.referred_by_id:
+        if evaluation.points:
+            self._klodr_notify("earned", points=evaluation.points, transaction=transaction)
+        if first_purchase:
             self.referred_by_id._earn_event("referral_referrer", ref=f"member:{self.id}", store=store,
                                             missing_ok=True)
         return transaction.with_env(self.env)

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 from ..exceptions import IdempotencyConflict, LoyaltyError
 from ..tools import rules as pure_rules
 from ..tools.refunds import proportional_points
+from .klodr_ledger_award import _invalidate_inverses
 
 
 class KlodrTransaction(models.Model):
@@ -40,6 +41,31 @@ class KlodrTransaction(models.Model):
         "UNIQUE(program_id, order_ref)", "This order already earned points in the program.")
     _amount_positive = models.Constraint("CHECK(amount >= 0 AND refunded_amount >= 0 AND refunded_amount <= amount)",
                                          "Amounts are positive and a refund never exceeds the purchase.")
+
+    @api.model
+    def _insert_purchase(self, values):
+        """INSERT one purchase unless its order already earned: the unique ``(program_id, order_ref)``
+        index decides, also between concurrent requests. The hot path of every earn skips the
+        ORM's create (the caller checked access; ``company_id``, a stored related, is given).
+
+        :param values: ``program_id, company_id, member_id, order_ref, amount, date, store_id,
+            points_earned``.
+        :return: the new record, or an empty recordset when the order is a duplicate.
+        """
+        values = dict(values, refunded_amount=0, points_reversed=0)
+        now = fields.Datetime.now()
+        columns = list(values)
+        self.env.cr.execute(SQL(
+            """INSERT INTO klodr_transaction (%s, create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (program_id, order_ref) DO NOTHING RETURNING id""",
+            SQL(", ").join(SQL.identifier(c) for c in columns),
+            SQL(", ").join(values[c] for c in columns), self.env.uid, self.env.uid, now, now))
+        row = self.env.cr.fetchone()
+        if not row:
+            return self.browse()
+        _invalidate_inverses(self)  # e.g. the member's purchases
+        return self.browse(row[0])
 
     @api.model
     def _pure_line(self, product, quantity, amount):
