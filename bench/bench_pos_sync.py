@@ -78,15 +78,18 @@ def main():
     odoo.tools.config.parse_config([f"--config={args.config}"] if args.config else [])
     registry = Registry(args.db)
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        env.user.group_ids |= env.ref("loyalty_klodr.group_loyalty_manager") | env.ref(
+        admin = api.Environment(cr, SUPERUSER_ID, {}).ref("base.user_admin")
+        admin.group_ids |= admin.env.ref("loyalty_klodr.group_loyalty_manager") | admin.env.ref(
             "point_of_sale.group_pos_manager")
+        env = api.Environment(cr, admin.id, {})
         config = env["pos.config"].create({"name": f"Bench {uuid.uuid4().hex[:6]}"})
         config.open_ui()
         session = config.current_session_id
         session.set_opening_control(0, None)
-        products = env["product.product"].search([("available_in_pos", "=", True), ("lst_price", ">", 10)],
-                                                 limit=3)
+        # Services: no picking, so the figures are the order's and the loyalty's own.
+        products = env["product.product"].create([
+            {"name": f"Bench {name}", "type": "service", "available_in_pos": True, "list_price": price}
+            for name, price in (("Saree", 1499.0), ("Shirt", 799.0), ("Scarf", 349.0))])
         program = env.ref("loyalty_klodr.klodr_program_demo", raise_if_not_found=False) or env[
             "klodr.program"].search([], limit=1)
         member = env["klodr.member"].search([("program_id", "=", program.id), ("state", "=", "active")], limit=1)
