@@ -120,15 +120,16 @@ def odoo_options(args, db=None):
             "--log-level", "warn"]
 
 
-def create_database(args):
-    """Drop ``args.db`` and install loyalty_klodr into a fresh one (no demo data)."""
+def create_database(args, modules="loyalty_klodr", demo=False):
+    """Drop ``args.db`` and install ``modules`` into a fresh one (no demo data unless ``demo``)."""
     drop_database(args)
-    log(f"installing loyalty_klodr into {args.db} ...")
+    log(f"installing {modules} into {args.db} ...")
     started = time.perf_counter()
     # A separate process: installation is not what we measure, and its
     # registry and logging setup must not leak into ours.
     result = subprocess.run(
-        [sys.executable, "-m", "odoo", *odoo_options(args), "-i", "loyalty_klodr", "--stop-after-init"],
+        [sys.executable, "-m", "odoo", *odoo_options(args), "-i", modules, "--stop-after-init",
+         *(["--with-demo"] if demo else [])],
         capture_output=True, text=True, check=False)
     # Odoo's log lines read "<date> <time> <pid> <LEVEL> <db> ...".
     if result.returncode or re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", result.stderr, re.MULTILINE):
