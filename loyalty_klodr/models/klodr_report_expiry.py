@@ -22,17 +22,22 @@ class KlodrReportExpiry(models.Model):
 
     @api.model
     def _view_query(self):
-        # The lot's allocations are summed per lot (an index probe each): a filter on the expiry
-        # month or the program reaches the lots through their index first.
+        # Lots joined to their allocations and grouped per lot, rather than a sub-select per lot:
+        # the planner then probes the allocations of a few lots by index (a month, a member) or
+        # merges both tables in id order for the whole ledger. Filters on the grouped columns
+        # (program, expiry date, store, member) reach the lots' indexes.
         return SQL("""
-            SELECT e.id, e.program_id, e.company_id, e.store_id, e.member_id, m.tier_id, e.date AS earned_date,
-                   e.expiry_date, e.points - a.used AS points, c.currency_id,
-                   ((e.points - a.used) * p.point_value)::numeric AS value
-              FROM klodr_ledger_entry e
-              JOIN LATERAL (SELECT COALESCE(SUM(al.points), 0) AS used FROM klodr_ledger_allocation al
-                             WHERE al.lot_entry_id = e.id) a ON TRUE
-              JOIN klodr_member m ON m.id = e.member_id
-              JOIN klodr_program p ON p.id = e.program_id
-              JOIN res_company c ON c.id = e.company_id
-             WHERE e.points > 0 AND e.expiry_date IS NOT NULL AND e.points > a.used
+            SELECT l.id, l.program_id, l.company_id, l.store_id, l.member_id, m.tier_id, l.earned_date,
+                   l.expiry_date, l.points, c.currency_id, (l.points * p.point_value)::numeric AS value
+              FROM (SELECT e.id, e.program_id, e.company_id, e.store_id, e.member_id, e.date AS earned_date,
+                           e.expiry_date, e.points - COALESCE(SUM(al.points), 0) AS points
+                      FROM klodr_ledger_entry e
+                      LEFT JOIN klodr_ledger_allocation al ON al.lot_entry_id = e.id
+                     WHERE e.points > 0 AND e.expiry_date IS NOT NULL
+                     GROUP BY e.id, e.program_id, e.company_id, e.store_id, e.member_id, e.date, e.expiry_date,
+                              e.points
+                    HAVING e.points > COALESCE(SUM(al.points), 0)) l
+              JOIN klodr_member m ON m.id = l.member_id
+              JOIN klodr_program p ON p.id = l.program_id
+              JOIN res_company c ON c.id = l.company_id
         """)

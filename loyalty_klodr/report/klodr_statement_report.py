@@ -1,5 +1,7 @@
 from datetime import date
 
+import pytz
+
 from odoo import api, fields, models
 
 # Keys a caller (the statement wizard, the mail composer it opens) sets in the context to
@@ -35,32 +37,60 @@ class ReportKlodrMemberStatement(models.AbstractModel):
     @api.model
     def _statement_values(self, member, date_from=None, date_to=None):
         """What the statement of ``member`` shows: the ledger's opening and closing balances and
-        one line per entry (date, store, reference, type, points, running balance, expiry)."""
+        one line per entry (date, store, reference, type, points, running balance, expiry).
+
+        Each number and date also comes formatted for the member's language (``*_text``): a
+        statement may hold thousands of lines, which QWeb's field widgets would format one
+        by one far more slowly.
+        """
         statement = member._statement(date_from, date_to)
         entries = statement["entries"]
-        lang = self._lang(member)
-        types = dict(entries._fields["entry_type"]._description_selection(self.with_context(lang=lang).env))
-        lines = [{
-            "date": entry.date,
-            "store": entry.store_id.name or "",
-            "reference": entry.source_ref or "",
-            "description": entry.description or "",
-            "type": types.get(entry.entry_type, entry.entry_type),
-            "points": entry.points,
-            "balance": entry.balance_after,
-            "expiry_date": entry.expiry_date,
-        } for entry in entries]
+        lang_code = self._lang(member)
+        env = self.with_context(lang=lang_code).env
+        types = dict(entries._fields["entry_type"]._description_selection(env))
+        lang = env["res.lang"]._lang_get(lang_code) or env["res.lang"]._lang_get("en_US")
+        date_format = lang.date_format or "%m/%d/%Y"
+        datetime_format = f"{date_format} {(lang.time_format or '%H:%M:%S').replace(':%S', '')}"
+        tz = pytz.timezone(member.program_id.tz or "UTC")
+
+        def number(value):
+            return lang.format("%d", value, grouping=True)
+
+        lines = []
+        for entry in entries:
+            lines.append({
+                "date": entry.date,
+                "date_text": pytz.utc.localize(entry.date).astimezone(tz).strftime(datetime_format),
+                "store": entry.store_id.name or "",
+                "reference": entry.source_ref or "",
+                "description": entry.description or "",
+                "type": types.get(entry.entry_type, entry.entry_type),
+                "points": entry.points,
+                "points_text": number(entry.points),
+                "balance": entry.balance_after,
+                "balance_text": number(entry.balance_after),
+                "expiry_date": entry.expiry_date,
+                "expiry_text": entry.expiry_date.strftime(date_format) if entry.expiry_date else "",
+            })
+        credits = sum(line["points"] for line in lines if line["points"] > 0)
+        debits = sum(line["points"] for line in lines if line["points"] < 0)
         return {
             "member": member,
-            "lang": lang,
+            "lang": lang_code,
             "program": member.program_id,
             "date_from": date_from,
             "date_to": date_to,
+            "date_from_text": date_from.strftime(date_format) if date_from else "",
+            "date_to_text": date_to.strftime(date_format) if date_to else "",
             "tz": member.program_id.tz or "UTC",
             "opening_balance": statement["opening_balance"],
             "closing_balance": statement["closing_balance"],
-            "credits": sum(line["points"] for line in lines if line["points"] > 0),
-            "debits": sum(line["points"] for line in lines if line["points"] < 0),
+            "opening_text": number(statement["opening_balance"]),
+            "closing_text": number(statement["closing_balance"]),
+            "credits": credits,
+            "debits": debits,
+            "credits_text": number(credits),
+            "debits_text": number(debits),
             "lines": lines,
         }
 
