@@ -1,6 +1,5 @@
 import base64
 import io
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -69,14 +68,13 @@ class KlodrLiabilityReport(models.TransientModel):
             report.schedule_line_ids.unlink()
             programs = report._programs()
             rounding = Decimal(str(report.currency_id.rounding))
-            no_program = report.env["klodr.program"]
-            by_account = defaultdict(lambda: {"programs": no_program, "points": 0, "unposted": 0,  # noqa: B023
-                                              "expected": Decimal(0)})
+            by_account = {}
             ageing, schedule = [], []
             for program in programs:
                 points, unposted = program._liability_points_until(report.date_to)
                 expected, _diff = liability.reconcile(points, program._liability_unit(), 0, rounding)
-                row = by_account[program.liability_account_id]
+                row = by_account.setdefault(program.liability_account_id, {
+                    "programs": program.browse(), "points": 0, "unposted": 0, "expected": Decimal(0)})
                 row["programs"] |= program
                 row["points"] += points
                 row["unposted"] += unposted
