@@ -85,13 +85,18 @@ class LoyaltyApi(http.Controller):
     def _body(self):
         if (request.httprequest.content_length or 0) > MAX_BODY:
             raise ApiError("validation_error", "The request body is too large.", field="body")
+        # A form or another type is refused before reading: werkzeug would have parsed a form
+        # and left an empty body behind.
+        mimetype = request.httprequest.mimetype or ""
+        if mimetype and not mimetype.endswith("json"):
+            raise ApiError("validation_error", "Send JSON with Content-Type: application/json.", field="body")
         # cached: when Odoo retries the request after a serialization failure, the body is read again
         raw = request.httprequest.get_data()
         if len(raw) > MAX_BODY:
             raise ApiError("validation_error", "The request body is too large.", field="body")
         if not raw.strip():
             return {}
-        if not (request.httprequest.mimetype or "").endswith("json"):
+        if not mimetype:
             raise ApiError("validation_error", "Send JSON with Content-Type: application/json.", field="body")
         try:
             body = json.loads(raw)
@@ -129,8 +134,10 @@ class LoyaltyApi(http.Controller):
         retry_later = response.status_code in (409, 429)
         if refused:
             # The refusal's work was rolled back, the claim with it: record the answer now, unless
-            # a repeat took the key meanwhile (then answer as a repeat does).
-            if not retry_later:
+            # a repeat took the key meanwhile (then answer as a repeat does). A malformed request
+            # (400) or one naming what does not exist (404) never started: nothing is kept, and
+            # the key can carry the corrected request.
+            if not retry_later and response.status_code not in (400, 404):
                 record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_,
                                                      response.status_code, response.get_data(as_text=True))
                 if held:
