@@ -104,8 +104,10 @@ class KlodrMember(models.Model):
             "SELECT id FROM klodr_member WHERE program_id = %s AND (code = %s OR mobile = %s) LIMIT 1",
             program.id, text, mobile or text))
         row = self.env.cr.fetchone()
-        # Read through the ORM so that record rules (company) still apply.
-        return self.search([("id", "=", row[0])]) if row else self.browse()
+        # Read through the ORM so that record rules (company) still apply; the fields every
+        # caller reads next come in the same query.
+        return self.search_fetch([("id", "=", row[0])], ["name", "code", "mobile", "balance", "state",
+                                                         "program_id", "tier_id"]) if row else self.browse()
 
     @api.model
     def _search_display_name(self, operator, value):
