@@ -62,8 +62,8 @@ class KlodrReportActivity(models.Model):
                       FROM klodr_redemption r
                      WHERE r.state = 'confirmed'
                    ) x
-              JOIN klodr_member m ON m.id = x.member_id
-              JOIN res_company c ON c.id = x.company_id
+              LEFT JOIN klodr_member m ON m.id = x.member_id
+              LEFT JOIN res_company c ON c.id = x.company_id
         """)
 
     @api.model

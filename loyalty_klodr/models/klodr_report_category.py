@@ -37,8 +37,8 @@ class KlodrReportCategory(models.Model):
                    ((NOW() AT TIME ZONE 'UTC')::date - t.date::date) AS recency_days
               FROM klodr_transaction_line l
               JOIN klodr_transaction t ON t.id = l.transaction_id
-              JOIN klodr_member m ON m.id = t.member_id
-              JOIN res_company c ON c.id = t.company_id
+              LEFT JOIN klodr_member m ON m.id = t.member_id
+              LEFT JOIN res_company c ON c.id = t.company_id
               LEFT JOIN product_category pc ON pc.id = l.category_id
         """)
 

@@ -18,7 +18,9 @@ class KlodrReportMixin(models.AbstractModel):
     neighbours, with the program, company, store, member and the member's tier as dimensions.
 
     Each report gives its SELECT in ``_view_query``; ``init`` (re)creates the view and the
-    indexes its filters need, so that the analyses answer over a million members.
+    indexes its filters need, so that the analyses answer over a million members. Tables that
+    only add a dimension (the member's tier, the company's currency) are LEFT JOINed on their
+    key: PostgreSQL then leaves them out of a query that does not ask for that dimension.
     """
 
     _name = "klodr.report.mixin"

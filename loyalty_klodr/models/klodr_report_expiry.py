@@ -37,7 +37,7 @@ class KlodrReportExpiry(models.Model):
                      GROUP BY e.id, e.program_id, e.company_id, e.store_id, e.member_id, e.date, e.expiry_date,
                               e.points
                     HAVING e.points > COALESCE(SUM(al.points), 0)) l
-              JOIN klodr_member m ON m.id = l.member_id
-              JOIN klodr_program p ON p.id = l.program_id
-              JOIN res_company c ON c.id = l.company_id
+              LEFT JOIN klodr_member m ON m.id = l.member_id
+              LEFT JOIN klodr_program p ON p.id = l.program_id
+              LEFT JOIN res_company c ON c.id = l.company_id
         """)
