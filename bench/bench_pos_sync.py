@@ -52,21 +52,23 @@ class _Rollback(Exception):
     pass
 
 
-def timed(env, runs, make, call):
-    """Median time of ``call(make())`` with its flush; each order is rolled back after."""
-    times = []
+def timed_rounds(env, runs, ways):
+    """Median time of each way's ``call(make())`` with its flush, the ways interleaved round by
+    round (a changing machine load hits them alike); every order is rolled back after."""
+    times = {name: [] for name in ways}
     for _ in range(runs):
-        data = make()
-        try:
-            with env.cr.savepoint():
-                start = time.perf_counter()
-                call(data)
-                env.flush_all()
-                times.append((time.perf_counter() - start) * 1000)
-                raise _Rollback
-        except _Rollback:
-            env.invalidate_all()
-    return statistics.median(times)
+        for name, (make, call) in ways.items():
+            data = make()
+            try:
+                with env.cr.savepoint():
+                    start = time.perf_counter()
+                    call(data)
+                    env.flush_all()
+                    times[name].append((time.perf_counter() - start) * 1000)
+                    raise _Rollback
+            except _Rollback:
+                env.invalidate_all()
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main():
@@ -74,6 +76,8 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("-c", "--config", default=None, help="Odoo configuration file")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--no-earn-sms", action="store_true",
+                        help="turn off the program's 'points earned' SMS (loyalty_klodr_sms) for the run")
     args = parser.parse_args()
     odoo.tools.config.parse_config([f"--config={args.config}"] if args.config else [])
     registry = Registry(args.db)
@@ -82,34 +86,40 @@ def main():
         admin.group_ids |= admin.env.ref("loyalty_klodr.group_loyalty_manager") | admin.env.ref(
             "point_of_sale.group_pos_manager")
         env = api.Environment(cr, admin.id, {})
-        config = env["pos.config"].create({"name": f"Bench {uuid.uuid4().hex[:6]}"})
-        config.open_ui()
-        session = config.current_session_id
-        session.set_opening_control(0, None)
+        def open_config(name, **values):
+            config = env["pos.config"].create({"name": f"Bench {name} {uuid.uuid4().hex[:6]}", **values})
+            config.open_ui()
+            config.current_session_id.set_opening_control(0, None)
+            return config
+
         # Services: no picking, so the figures are the order's and the loyalty's own.
         products = env["product.product"].create([
             {"name": f"Bench {name}", "type": "service", "available_in_pos": True, "list_price": price}
             for name, price in (("Saree", 1499.0), ("Shirt", 799.0), ("Scarf", 349.0))])
         program = env.ref("loyalty_klodr.klodr_program_demo", raise_if_not_found=False) or env[
             "klodr.program"].search([], limit=1)
+        if args.no_earn_sms and "sms_notify_earn_redeem" in program._fields:
+            program.sms_notify_earn_redeem = False
         member = env["klodr.member"].search([("program_id", "=", program.id), ("state", "=", "active")], limit=1)
         Order = env["pos.order"]
-        results = {}
 
         def sync(data):
             Order.sync_from_ui([data])
 
-        config.klodr_program_id = False
-        results["no loyalty"] = timed(env, args.runs, lambda: order_data(session, products), sync)
-        config.write({"klodr_program_id": program.id})
-        results["Klodr (member, earn)"] = timed(
-            env, args.runs, lambda: order_data(session, products, member_code=member.code), sync)
-        config.klodr_program_id = False
+        # One point of sale per way, opened once: nothing is written between the timed orders.
+        plain = open_config("plain")
+        klodr = open_config("klodr", klodr_program_id=program.id)
+        session, klodr_session = plain.current_session_id, klodr.current_session_id
+
+        ways = {
+            "no loyalty": (lambda: order_data(session, products), sync),
+            "Klodr (member, earn)": (lambda: order_data(klodr_session, products, member_code=member.code), sync),
+        }
         if "loyalty.program" in env and "pos_ok" in env["loyalty.program"]._fields:
             partner = env["res.partner"].create({"name": "Bench Member"})
             loyalty = env["loyalty.program"].create({
                 "name": "Bench Loyalty", "program_type": "loyalty", "trigger": "auto", "applies_on": "both",
-                "pos_ok": True, "pos_config_ids": [(6, 0, config.ids)],
+                "pos_ok": True, "pos_config_ids": [(6, 0, plain.ids)],
                 "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": 1})],
                 "reward_ids": [(0, 0, {"reward_type": "discount", "required_points": 100, "discount": 10,
                                        "discount_mode": "per_order"})]})
@@ -123,8 +133,10 @@ def main():
                 order.confirm_coupon_programs({str(card.id): {"program_id": loyalty.id, "coupon_id": card.id,
                                                               "points": points, "won": points, "spent": 0}})
 
-            results["pos_loyalty (validate + sync + confirm)"] = timed(
-                env, args.runs, lambda: order_data(session, products, partner=partner), pos_loyalty)
+            ways["pos_loyalty (validate + sync + confirm)"] = (
+                lambda: order_data(session, products, partner=partner), pos_loyalty)
+        timed_rounds(env, 3, ways)  # warm-up
+        results = timed_rounds(env, args.runs, ways)
         cr.rollback()
     base = results["no loyalty"]
     print(f"sync_from_ui, 3-line paid order, median of {args.runs} (ms, in process, flushed):")

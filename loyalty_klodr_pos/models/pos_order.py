@@ -95,8 +95,9 @@ class PosOrder(models.Model):
             ("program_id", "=", program.id), ("order_ref", "=", order_ref),
             ("state", "in", ("authorized", "confirmed"))])
         member = program.env["klodr.member"]
-        if self.klodr_member_code:
-            member = member._find_by_mobile_or_code(program, self.klodr_member_code)
+        if self.klodr_member_code:  # the panel sets the member code: one probe of its unique index
+            member = member.search([("program_id", "=", program.id), ("code", "=", self.klodr_member_code)],
+                                   limit=1)
         member = member or redemptions.member_id[:1]
         if not member:
             return {}
