@@ -26,12 +26,14 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from ..exceptions import LoyaltyError
 from ..models.klodr_claim import CLAIM_RULE_KINDS
 from ..tools import checkin
+from ..tools.rewards import BELOW_MINIMUM_REDEMPTION, INSUFFICIENT_POINTS
 from .privacy import json_download
 
 HISTORY_LINES = 50
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 RECEIPT_MIMETYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 STATEMENT_REPORT = "loyalty_klodr.report_member_statement"
+POINTS_REFUSALS = (INSUFFICIENT_POINTS, BELOW_MINIMUM_REDEMPTION)
 
 
 class KlodrPortal(CustomerPortal):
@@ -77,12 +79,18 @@ class KlodrPortal(CustomerPortal):
             member, today - relativedelta(years=1) + relativedelta(days=1), today)
         rewards = request.env["klodr.reward"].sudo().search([("program_id", "=", program.id), ("active", "=", True)])
         eligibility = rewards._eligibility_by_reward(member)
-        catalogue = [{
-            "reward": reward,
-            "eligible": eligibility[reward.id][0],
-            "missing": max(reward.points_cost - member.spendable_points, 0),
-            "reason": reward._refusal_message(eligibility[reward.id][1]) if eligibility[reward.id][1] else "",
-        } for reward in rewards]
+        catalogue = []
+        for reward in rewards:
+            eligible, refusal = eligibility[reward.id]
+            # Short of points only: say how many more; any other refusal (tier, stock...): say which.
+            short = refusal in POINTS_REFUSALS and refusal.details.get("reason") != "negative_balance"
+            catalogue.append({
+                "reward": reward,
+                "eligible": eligible,
+                "missing": (refusal.details.get("minimum") or refusal.details.get("needed", 0))
+                - refusal.details.get("spendable", 0) if short else 0,
+                "reason": reward._refusal_message(refusal) if refusal and not short else "",
+            })
         join_url = f"{member.get_base_url()}/loyalty/join/{quote(member.referral_code or '')}"
         share_text = request.env._("Join %(program)s with my referral code %(code)s: %(url)s",
                                    program=program.name, code=member.referral_code, url=join_url)

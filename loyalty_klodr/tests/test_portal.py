@@ -35,6 +35,8 @@ class TestPortal(HttpCase, KlodrRulesCommon):
                                  "reward_type": "discount_fixed", "value": 50})
         cls.lounge = Reward.create({"name": "Lounge Pass", "program_id": cls.program.id, "points_cost": 5000,
                                     "reward_type": "discount_fixed", "value": 900})
+        cls.gold_gift = Reward.create({"name": "Gold Gift", "program_id": cls.program.id, "points_cost": 100,
+                                       "reward_type": "discount_fixed", "value": 20, "min_tier_id": cls.gold.id})
 
     def get(self, url, **kwargs):
         return self.url_open(url, allow_redirects=False, **kwargs)
@@ -61,6 +63,7 @@ class TestPortal(HttpCase, KlodrRulesCommon):
                      f"/loyalty/join/{self.member.referral_code}", "Silver", "wa.me"):
             self.assertIn(text, html)
         self.assertIn("3,800", html, "the lounge pass is 3,800 points away")
+        self.assertIn("reserved for members of tier Gold", html, "the gold gift: not a matter of points")
         for text in ("ARJUN-INV-1", self.member_2.code, self.member_2.mobile):
             self.assertNotIn(text, html)
         # The card on /my counts the memberships.

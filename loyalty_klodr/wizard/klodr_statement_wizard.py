@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..report.klodr_statement_report import CONTEXT_FROM, CONTEXT_TO
 
@@ -31,7 +31,7 @@ class KlodrStatementWizard(models.TransientModel):
     def _check_period(self):
         for wizard in self:
             if wizard.date_from and wizard.date_to and wizard.date_from > wizard.date_to:
-                raise UserError(self.env._("The statement's period ends before it starts."))
+                raise ValidationError(self.env._("The statement's period ends before it starts."))
 
     def _report_data(self):
         self.ensure_one()
