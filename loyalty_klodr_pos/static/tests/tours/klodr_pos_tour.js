@@ -14,6 +14,9 @@ import { inLeftSide } from "@point_of_sale/../tests/pos/tours/utils/common";
 
 export const OTP = "424242";
 
+// The POS loads its data first: on a loaded machine that can take longer than a step's 10 s.
+const waitForPos = { content: "the POS is loaded", trigger: ".screen-login .btn.open-register-btn", timeout: 60000 };
+
 function findMember(query, name) {
     return [
         { content: "open the loyalty member dialog", trigger: ".klodr-member-button", run: "click" },
@@ -38,6 +41,7 @@ function payAndShowReceipt() {
 registry.category("web_tour.tours").add("KlodrPosFindEarnRedeemTour", {
     steps: () =>
         [
+            waitForPos,
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
             ProductScreen.clickDisplayedProduct("Klodr Saree"),
@@ -78,6 +82,7 @@ registry.category("web_tour.tours").add("KlodrPosFindEarnRedeemTour", {
 registry.category("web_tour.tours").add("KlodrPosEnrollTour", {
     steps: () =>
         [
+            waitForPos,
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
             ProductScreen.clickDisplayedProduct("Klodr Saree"),
@@ -109,6 +114,7 @@ registry.category("web_tour.tours").add("KlodrPosEnrollTour", {
 registry.category("web_tour.tours").add("KlodrPosRefundTour", {
     steps: () =>
         [
+            waitForPos,
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
             ProductScreen.clickDisplayedProduct("Klodr Saree"),
@@ -141,6 +147,7 @@ registry.category("web_tour.tours").add("KlodrPosRefundTour", {
 registry.category("web_tour.tours").add("KlodrPosOfflineTour", {
     steps: () =>
         [
+            waitForPos,
             Chrome.startPoS(),
             Dialog.confirm("Open Register"),
             ProductScreen.clickDisplayedProduct("Klodr Saree"),
