@@ -42,6 +42,7 @@
         "views/klodr_member_privacy_views.xml",
         "views/klodr_menus.xml",
         "views/klodr_report_views.xml",
+        "data/klodr_report_data.xml",
         "views/klodr_dashboard_views.xml",
         "views/klodr_portal_templates.xml",
     ],

@@ -13,6 +13,7 @@ class KlodrReportCategory(models.Model):
     _order = "date desc, id desc"
     _rec_name = "category"
 
+    member_id = fields.Many2one("klodr.member", string="Member", readonly=True)
     date = fields.Datetime(readonly=True)
     transaction_id = fields.Many2one("klodr.transaction", string="Purchases", readonly=True,
                                      aggregator="count_distinct")

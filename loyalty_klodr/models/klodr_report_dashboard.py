@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .klodr_report_common import ACTIVE_DAYS
@@ -27,24 +28,31 @@ class KlodrProgram(models.Model):
     dashboard_tier_summary = fields.Char(string="Tier Distribution", compute="_compute_dashboard")
     dashboard_top_reward_ids = fields.Many2many("klodr.reward", string="Top Rewards", compute="_compute_dashboard",
                                                 help="The rewards members took most often.")
+    dashboard_refreshed_at = fields.Datetime(
+        string="Analyses As Of", compute="_compute_dashboard",
+        help="When the summed analyses (sales and redemption, points expiring) were last recomputed: "
+             "every night, or with the Refresh button.")
 
     def _compute_dashboard(self):
         programs = self.filtered("id")
         (self - programs).update({
             "dashboard_member_count": 0, "dashboard_active_count": 0, "dashboard_active_share": 0.0,
             "dashboard_points_value": 0.0, "dashboard_points_issued": 0, "dashboard_points_redeemed": 0,
-            "dashboard_redemption_rate": 0.0, "dashboard_tier_summary": False, "dashboard_top_reward_ids": False})
+            "dashboard_redemption_rate": 0.0, "dashboard_tier_summary": False, "dashboard_top_reward_ids": False,
+            "dashboard_refreshed_at": False})
         if not programs:
             return
         now = fields.Datetime.now()
         members = {program.id: count for program, count in self.env["klodr.member"]._read_group(
             [("program_id", "in", programs.ids), ("state", "=", "active")], ["program_id"], ["__count"])}
         active = programs._dashboard_active_members(now - relativedelta(days=ACTIVE_DAYS))
-        flows = {program.id: (issued, redeemed, rate) for program, issued, redeemed, rate
-                 in self.env["klodr.report.activity"]._read_group(
-                     [("program_id", "in", programs.ids), ("kind", "=", "points"),
-                      ("date", ">=", now - relativedelta(months=12))],
-                     ["program_id"], ["points_issued:sum", "points_redeemed:sum", "redemption_rate:avg"])}
+        # The last 12 months of the summed analysis (its days are the program's; a day's margin is no matter).
+        Activity = self.env["klodr.report.activity"]
+        flows = {program.id: (issued, redeemed, rate) for program, issued, redeemed, rate in Activity._read_group(
+            [("program_id", "in", programs.ids), ("kind", "=", "points"),
+             ("date", ">=", (now - relativedelta(months=12)).date())],
+            ["program_id"], ["points_issued:sum", "points_redeemed:sum", "redemption_rate:avg"])}
+        refreshed_at = Activity._refreshed_at()
         tiers = {}
         for program, tier, count in self.env["klodr.member"]._read_group(
                 [("program_id", "in", programs.ids), ("state", "=", "active")], ["program_id", "tier_id"],
@@ -68,6 +76,7 @@ class KlodrProgram(models.Model):
                 "dashboard_redemption_rate": rate,
                 "dashboard_tier_summary": " · ".join(tiers.get(program.id, [])) or False,
                 "dashboard_top_reward_ids": [(6, 0, top.get(program.id, [])[:TOP_REWARDS])],
+                "dashboard_refreshed_at": refreshed_at,
             })
 
     def _dashboard_active_members(self, since):
@@ -78,6 +87,13 @@ class KlodrProgram(models.Model):
                 WHERE program_id = ANY(%s) AND date >= %s AND entry_type IN ('earn', 'redeem')
                 GROUP BY program_id""", self.ids, since))
         return dict(self.env.cr.fetchall())
+
+    def action_dashboard_refresh(self):
+        """Recompute the summed analyses now (they are recomputed every night)."""
+        if not self.env.user.has_group("loyalty_klodr.group_loyalty_manager"):
+            raise AccessError(self.env._("Only a Loyalty Manager can refresh the analyses."))
+        self.env["klodr.report.activity"].sudo()._refresh_reports()
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
 
     def _dashboard_open(self, xmlid, **context):
         self.ensure_one()
