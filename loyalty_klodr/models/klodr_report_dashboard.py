@@ -2,9 +2,6 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
-
-from .klodr_report_common import ACTIVE_DAYS
 
 TOP_REWARDS = 5
 
@@ -17,7 +14,8 @@ class KlodrProgram(models.Model):
     dashboard_member_count = fields.Integer(string="Active Memberships", compute="_compute_dashboard",
                                             help="Members not blocked nor erased.")
     dashboard_active_count = fields.Integer(string="Active in 90 Days", compute="_compute_dashboard",
-                                            help="Members who bought or redeemed in the last 90 days.")
+                                            help="Members who bought or redeemed in the last 90 days "
+                                                 "(as of the last refresh of the analyses).")
     dashboard_active_share = fields.Float(string="Active Share (%)", compute="_compute_dashboard", digits=(5, 1))
     dashboard_points_value = fields.Monetary(string="Value of Points Outstanding", compute="_compute_dashboard",
                                              currency_field="currency_id")
@@ -30,8 +28,8 @@ class KlodrProgram(models.Model):
                                                 help="The rewards members took most often.")
     dashboard_refreshed_at = fields.Datetime(
         string="Analyses As Of", compute="_compute_dashboard",
-        help="When the summed analyses (sales and redemption, points expiring) were last recomputed: "
-             "every night, or with the Refresh button.")
+        help="When the analyses (sales and redemption, points expiring, member activity) were last "
+             "recomputed: every night, or with the Refresh button.")
 
     def _compute_dashboard(self):
         programs = self.filtered("id")
@@ -45,7 +43,8 @@ class KlodrProgram(models.Model):
         now = fields.Datetime.now()
         members = {program.id: count for program, count in self.env["klodr.member"]._read_group(
             [("program_id", "in", programs.ids), ("state", "=", "active")], ["program_id"], ["__count"])}
-        active = programs._dashboard_active_members(now - relativedelta(days=ACTIVE_DAYS))
+        active = {program.id: count for program, count in self.env["klodr.report.member"]._read_group(
+            [("program_id", "in", programs.ids), ("active_count", "=", 1)], ["program_id"], ["__count"])}
         # The last 12 months of the summed analysis (its days are the program's; a day's margin is no matter).
         Activity = self.env["klodr.report.activity"]
         flows = {program.id: (issued, redeemed, rate) for program, issued, redeemed, rate in Activity._read_group(
@@ -78,15 +77,6 @@ class KlodrProgram(models.Model):
                 "dashboard_top_reward_ids": [(6, 0, top.get(program.id, [])[:TOP_REWARDS])],
                 "dashboard_refreshed_at": refreshed_at,
             })
-
-    def _dashboard_active_members(self, since):
-        """Members of each program who bought or redeemed since ``since``: {program id: count}."""
-        self.env["klodr.ledger.entry"].flush_model()
-        self.env.cr.execute(SQL(
-            """SELECT program_id, COUNT(DISTINCT member_id) FROM klodr_ledger_entry
-                WHERE program_id = ANY(%s) AND date >= %s AND entry_type IN ('earn', 'redeem')
-                GROUP BY program_id""", self.ids, since))
-        return dict(self.env.cr.fetchall())
 
     def action_dashboard_refresh(self):
         """Recompute the summed analyses now (they are recomputed every night)."""

@@ -7,12 +7,14 @@ from .klodr_report_common import ACTIVE_DAYS, activity_index
 class KlodrReportMember(models.Model):
     """New, active and lapsed members: one row per member with the date of their last purchase
     or redemption. New: enrolled in the last 90 days; active: bought or redeemed in the last 90
-    days; lapsed: did before, not since; dormant: never did."""
+    days; lapsed: did before, not since; dormant: never did. Materialized: the statuses are
+    those of the last refresh (nightly, or the dashboard's button)."""
 
     _name = "klodr.report.member"
     _inherit = ["klodr.report.mixin"]
     _description = "Loyalty Member Activity Analysis"
     _auto = False
+    _materialized = True
     _order = "enrolled_on desc, id desc"
     _rec_name = "member_id"
 
@@ -49,6 +51,10 @@ class KlodrReportMember(models.Model):
                    SELECT MAX(e.date) AS last_date FROM klodr_ledger_entry e
                     WHERE e.member_id = m.id AND e.entry_type IN ('earn', 'redeem')) a ON TRUE
         """, since=since)
+
+    @api.model
+    def _materialized_indexes(self):
+        return [("program_status", ["program_id", "status"])]
 
     @api.model
     def _create_indexes(self):
