@@ -73,9 +73,9 @@ class KlodrReportMixin(models.AbstractModel):
     @api.model
     def _refresh_reports(self):
         """Recompute every materialized analysis (CONCURRENTLY: readers are never blocked)."""
+        self.env.flush_all()  # what they sum must be in the tables
         for model in self.env.registry.values():
             if getattr(model, "_materialized", False) and not model._abstract:
-                self.env[model._name].flush_model()
                 self.env.cr.execute(SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY %s", SQL.identifier(model._table)))
                 self.env[model._name].invalidate_model()
         self.env["ir.config_parameter"].sudo().set_param(REFRESHED_AT_PARAM, fields.Datetime.to_string(
@@ -83,7 +83,6 @@ class KlodrReportMixin(models.AbstractModel):
 
     @api.model
     def _cron_refresh_reports(self):
-        self.env["klodr.ledger.entry"].flush_model()
         self._refresh_reports()
 
     @api.model
