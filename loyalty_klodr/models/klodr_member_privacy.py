@@ -11,7 +11,7 @@ from .klodr_member_consent import CONSENT_FIELDS, CONTEXT_CHANNEL
 class KlodrMember(models.Model):
     """Privacy of members (DPDP Act 2023): consent per purpose, erasure and export."""
 
-    _inherit = "klodr.member"
+    _inherit = "klodr.member"  # pylint: disable=consider-merging-classes-inherited
     _primary_email = "email"
 
     consent_ids = fields.One2many("klodr.member.consent", "member_id", string="Consent History", readonly=True)

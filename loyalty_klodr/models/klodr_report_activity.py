@@ -20,7 +20,7 @@ class KlodrReportActivity(models.Model):
     date = fields.Date(readonly=True, help="The day, in the program's timezone.")
     kind = fields.Selection([("purchase", "Purchase"), ("points", "Points"), ("redemption", "Redemption")],
                             string="Source", readonly=True)
-    entry_type = fields.Selection(ENTRY_TYPES, string="Entry Type", readonly=True)
+    entry_type = fields.Selection(ENTRY_TYPES, readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     row_count = fields.Integer(string="Movements", readonly=True,
                                help="Purchases, ledger entries or redemptions summed in the row.")

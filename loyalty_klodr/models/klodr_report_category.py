@@ -13,14 +13,14 @@ class KlodrReportCategory(models.Model):
     _order = "date desc, id desc"
     _rec_name = "category"
 
-    member_id = fields.Many2one("klodr.member", string="Member", readonly=True)
+    member_id = fields.Many2one("klodr.member", readonly=True)
     date = fields.Datetime(readonly=True)
     transaction_id = fields.Many2one("klodr.transaction", string="Purchases", readonly=True,
                                      aggregator="count_distinct")
     buyer_id = fields.Many2one("klodr.member", string="Members", readonly=True, aggregator="count_distinct")
     category_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     category = fields.Char(readonly=True, help="The product category, or the category the integration sent.")
-    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
     quantity = fields.Float(readonly=True)

@@ -34,10 +34,10 @@ class KlodrReportMixin(models.AbstractModel):
     _description = "Loyalty Analysis"
     _auto = False
 
-    program_id = fields.Many2one("klodr.program", string="Program", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    store_id = fields.Many2one("klodr.store", string="Store", readonly=True)
-    tier_id = fields.Many2one("klodr.tier", string="Tier", readonly=True,
+    program_id = fields.Many2one("klodr.program", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    store_id = fields.Many2one("klodr.store", readonly=True)
+    tier_id = fields.Many2one("klodr.tier", readonly=True,
                               help="The member's tier today.")
 
     _materialized = False

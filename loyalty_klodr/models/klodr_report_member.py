@@ -18,7 +18,7 @@ class KlodrReportMember(models.Model):
     _order = "enrolled_on desc, id desc"
     _rec_name = "member_id"
 
-    member_id = fields.Many2one("klodr.member", string="Member", readonly=True)
+    member_id = fields.Many2one("klodr.member", readonly=True)
     state = fields.Selection([("active", "Active"), ("blocked", "Blocked"), ("erased", "Erased")],
                              string="Membership", readonly=True)
     enrolled_on = fields.Datetime(readonly=True)

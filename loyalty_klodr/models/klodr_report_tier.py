@@ -13,7 +13,7 @@ class KlodrReportTierMovement(models.Model):
     _order = "date desc, id desc"
     _rec_name = "date"
 
-    member_id = fields.Many2one("klodr.member", string="Member", readonly=True)
+    member_id = fields.Many2one("klodr.member", readonly=True)
     date = fields.Datetime(readonly=True)
     from_tier_id = fields.Many2one("klodr.tier", string="From", readonly=True)
     to_tier_id = fields.Many2one("klodr.tier", string="To", readonly=True)

@@ -98,7 +98,7 @@ class TestStatement(KlodrCommon):
         action = wizard.action_send()
         self.assertEqual(action["res_model"], "mail.compose.message")
         composer = self.env["mail.compose.message"].with_user(self.user_cashier).with_context(
-            action["context"]).create({})
+            **action["context"]).create({})
         self.assertEqual(composer.template_id, self.env.ref("loyalty_klodr.mail_template_member_statement"))
         self.assertIn(self.program.name, composer.subject)
         attachment = composer.attachment_ids
