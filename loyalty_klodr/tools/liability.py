@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from .apportion import CENT, _dec  # one coercion of amounts for both
 from .rewards import round_money  # half-up to the currency unit, as Odoo rounds money
 
 METHOD_COST = "cost"
@@ -49,15 +50,6 @@ COUNTER_ROLE = {
     "reversal": "release",
     "expiry": "breakage",
 }
-CENT = Decimal("0.01")
-
-
-def _dec(value):
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
 
 
 def unit_value(value_per_point, redemption_rate):
