@@ -43,7 +43,7 @@ def build(args):
     return time.perf_counter() - started, program_ids
 
 
-def expire(registry, today, batch_size, profile=False):
+def expire(registry, today, batch_size, profile=False, workers=1):
     """One ``_expire_due_lots`` run committing per batch; return (lots, seconds, slowest batch)."""
     with common.odoo_env(registry) as env:
         marks = [time.perf_counter()]
@@ -55,7 +55,8 @@ def expire(registry, today, batch_size, profile=False):
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
-        lots = env["klodr.ledger.entry"]._expire_due_lots(today=today, batch_size=batch_size, progress=progress)
+        lots = env["klodr.ledger.entry"]._expire_due_lots(today=today, batch_size=batch_size, progress=progress,
+                                                            workers=workers)
         if profiler:
             profiler.disable()
             out = io.StringIO()
@@ -133,6 +134,9 @@ def main():
     parser.add_argument("--lots", type=int, default=4, help="expired lots per member")
     parser.add_argument("--batch-sizes", default="5000,20000",
                         help="batch sizes to time, comma-separated, each on a fresh copy (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="parallel transactions of the expiry run, as the cron's "
+                             "loyalty_klodr.expiry_workers (default: %(default)s)")
     parser.add_argument("--profile", action="store_true", help="cProfile the first run of the first batch size")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the SQL-only floor run (same batches, no Python, dummy hashes)")
@@ -151,10 +155,11 @@ def main():
     for number, batch_size in enumerate(int(b) for b in args.batch_sizes.split(",")):
         common.clone_database(args, args.db, work_db)
         registry = common.load_registry(args, work_db)
-        common.log(f"expiring with batch_size={batch_size} ...")
-        lots, seconds, slowest = expire(registry, today, batch_size, profile=args.profile and not number)
+        common.log(f"expiring with batch_size={batch_size}, workers={args.workers} ...")
+        lots, seconds, slowest = expire(registry, today, batch_size, profile=args.profile and not number,
+                                        workers=args.workers)
         common.log(f"  {lots:,} lots in {seconds:.1f} s; second run ...")
-        again, again_seconds, _slowest = expire(registry, today, batch_size)
+        again, again_seconds, _slowest = expire(registry, today, batch_size, workers=args.workers)
         left, expired, breaks, verify_seconds = check(registry, sample_id)
         result = {
             "batch_size": batch_size, "lots": lots, "seconds": seconds, "lots_per_s": lots / seconds,

@@ -126,3 +126,95 @@ def test_expiry_run_beside_redemptions_keeps_the_ledger_whole(committed, new_mem
         # the 300 expired points are gone; at most 50 of the current 100 were redeemed
         assert balance(committed, member) in (50, 100)
     verify()
+
+
+def _members_with_expired_lots(committed, new_member, count, lots=3):
+    """``count`` members with ``lots`` lots of 100 earned in January 2025 and 100 earned today."""
+    from datetime import datetime  # noqa: PLC0415
+
+    members = []
+    for _ in range(count):
+        member = new_member(0)
+        committed(lambda env, m=member: [
+            env["klodr.ledger.entry"]._post(env["klodr.member"].browse(m), "earn", 100,
+                                            date=datetime(2025, 1, 5 + i)) for i in range(lots)])
+        committed(lambda env, m=member: env["klodr.ledger.entry"]._post(env["klodr.member"].browse(m), "earn", 100))
+        members.append(member)
+    return members
+
+
+def _expire_in_parallel(program, workers, progress=None):
+    from datetime import date  # noqa: PLC0415
+
+    def expire(env):
+        return env["klodr.ledger.entry"]._expire_due_lots(
+            today=date(2026, 6, 1), programs=env["klodr.program"].browse(program), batch_size=2, workers=workers,
+            progress=progress)
+    return expire
+
+
+def _expire_entries(committed, program):
+    def read(env):
+        env.cr.execute("""SELECT e.idempotency_key, a.lot_entry_id, -e.points, a.points, e.user_id
+                            FROM klodr_ledger_entry e JOIN klodr_ledger_allocation a ON a.debit_entry_id = e.id
+                           WHERE e.program_id = %s AND e.entry_type = 'expire'""", [program])
+        return env.cr.fetchall()
+    return committed(read)
+
+
+def _expire_transactions(committed, program):
+    """How many transactions wrote the program's expire entries (each batch commits on its own)."""
+    def read(env):
+        env.cr.execute("""SELECT COUNT(DISTINCT xmin::text) FROM klodr_ledger_entry
+                           WHERE program_id = %s AND entry_type = 'expire'""", [program])
+        return env.cr.fetchone()[0]
+    return committed(read)
+
+
+def test_parallel_expiry_settles_every_lot_once(committed, new_member, program, verify):
+    members = _members_with_expired_lots(committed, new_member, 7)
+    # 21 expired lots of 7 members in batches of 2 over 3 transactions at once
+    assert committed(_expire_in_parallel(program, workers=3)) == 21
+    assert committed(_expire_in_parallel(program, workers=3)) == 0
+    rows = _expire_entries(committed, program)
+    assert len(rows) == 21
+    assert len({key for key, *_rest in rows}) == 21
+    # one transaction per batch: each worker's lots (3 a member) in batches of 2
+    shares = [sum(1 for member in members if member % 3 == worker) for worker in range(3)]
+    assert _expire_transactions(committed, program) == sum(-(-3 * share // 2) for share in shares)
+    assert all(key == f"expire:{lot}" and points == allocated == 100 and user is None
+               for key, lot, points, allocated, user in rows)
+    assert all(balance(committed, member) == 100 for member in members)
+    verify()
+
+
+def test_parallel_expiry_beside_redemptions_keeps_the_ledger_whole(committed, new_member, program, verify):
+    members = _members_with_expired_lots(committed, new_member, 4)
+    outcomes = committed.in_threads(
+        [_expire_in_parallel(program, workers=2)] + [redeem(m, 50, f"r{m}") for m in members], retry=True)
+    assert all(error is None or isinstance(error, InsufficientPoints) for _r, error in outcomes), outcomes
+    committed(_expire_in_parallel(program, workers=2))  # whatever a conflict left for later
+    assert len(_expire_entries(committed, program)) == 12
+    for member in members:
+        # 300 expired; a redemption that ran before the expiry took 50 of the old lots, after it of the new
+        assert balance(committed, member) in (50, 100)
+    verify()
+
+
+def test_parallel_expiry_out_of_time_stops_and_the_next_run_resumes(committed, new_member, program, verify):
+    members = _members_with_expired_lots(committed, new_member, 6)
+    calls = []
+
+    def out_of_time(processed, remaining=None):
+        calls.append(processed)
+        return 0  # the cron's budget is spent from the first batch on
+
+    first = committed(_expire_in_parallel(program, workers=2, progress=out_of_time))
+    assert calls and 0 < first < 18  # each thread stops after the batch it was running
+    watermark = committed(lambda env: env["klodr.program"].browse(program).expiry_checked_until)
+    assert not watermark  # not every lot was settled: the next run looks at all of them again
+    assert committed(_expire_in_parallel(program, workers=2)) == 18 - first
+    assert committed(lambda env: env["klodr.program"].browse(program).expiry_checked_until)
+    assert len(_expire_entries(committed, program)) == 18
+    assert all(balance(committed, member) == 100 for member in members)
+    verify()
