@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,16 +34,35 @@ DEFAULT_MIX = {"earn": 40, "refund": 10, "redeem": 18, "cancel": 6, "event": 16,
 # ----------------------------------------------------------------------
 # Servers
 # ----------------------------------------------------------------------
-def odoo_command():
-    """How to start Odoo so that its prefork master can start the gevent process too: it re-runs
-    ``sys.argv[0]``, which ``python -m odoo`` leaves as a file that cannot run on its own."""
-    import odoo  # noqa: PLC0415
+# Odoo's prefork master also starts a websocket ("gevent") process by re-running ``sys.argv[0]``
+# with ``gevent``, and starts it again whenever it ends. Where gevent cannot start (here: its plugin
+# look-up through pkg_resources fails on zope.interface's metadata), that process dies on import and
+# is re-spawned at every turn of the master's loop: a whole Python and Odoo import, over and over,
+# which ate most of a core per server and made the load crawl. The API needs no websocket, so the
+# servers run through this launcher: Odoo itself for the server, and for ``gevent`` a stand-in that
+# only waits (the master kills it on stop; it ends on its own if the master is gone).
+LAUNCHER = """import os, sys, time
+if sys.argv[1:2] == ["gevent"]:
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(2)
+    sys.exit(0)
+import odoo.cli
+odoo.cli.main()
+"""
 
-    odoo_bin = Path(list(odoo.__path__)[0]).parent / "odoo-bin"
-    if odoo_bin.is_file():
-        return [sys.executable, str(odoo_bin)]
-    script = shutil.which("odoo")
-    return [script] if script else [sys.executable, "-m", "odoo"]
+
+def odoo_command():
+    """How to start Odoo with workers: ``python <launcher>`` (see ``LAUNCHER``); the launcher is
+    what the prefork master re-runs as ``sys.argv[0]``, so ``python -m odoo`` would not do."""
+    import tempfile  # noqa: PLC0415
+
+    path = Path(tempfile.gettempdir()) / f"klodr-proof-launcher-{os.getuid()}.py"
+    if not path.is_file() or path.read_text() != LAUNCHER:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(LAUNCHER)
+        partial.replace(path)
+    return [sys.executable, str(path)]
 
 
 def free_port():
@@ -67,10 +85,12 @@ class OdooServer:
         self.process = None
 
     def start(self, timeout=180):
+        # ``-d`` alone, no ``--db-filter``: with a filter, Odoo lists the databases at every request
+        # (a new connection to ``postgres``, which its pool never keeps); with ``-d`` it serves that one.
         args = [*odoo_command(), "-d", self.db, "--addons-path", self.addons_path,
                 "--http-interface", "127.0.0.1", "--http-port", str(self.port),
                 "--gevent-port", str(self.gevent_port), "--workers", str(self.workers),
-                "--max-cron-threads", "0", "--log-level", "warn", "--db-filter", f"^{self.db}$",
+                "--max-cron-threads", "0", "--log-level", "warn",
                 "--limit-time-real", "120", "--limit-time-cpu", "60", *self.db_args]
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
@@ -101,15 +121,29 @@ class OdooServer:
                     pids.append(child.pid)
         return pids
 
+    def busy_workers(self):
+        """PIDs of the HTTP workers holding a client's connection: in the middle of a request."""
+        import psutil  # noqa: PLC0415
+
+        busy = []
+        for pid in self.worker_pids():
+            with contextlib.suppress(psutil.Error):
+                if any(c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == self.port
+                       for c in psutil.Process(pid).connections(kind="tcp")):
+                    busy.append(pid)
+        return busy
+
     def kill_worker(self, rng):
-        """``kill -9`` one HTTP worker chosen by ``rng``; the master starts another. Return its pid."""
-        pids = self.worker_pids()
+        """``kill -9`` one HTTP worker chosen by ``rng``, one in the middle of a request if there is
+        one; the master starts another. Return ``(pid, busy)`` or None when there is no worker."""
+        busy = self.busy_workers()
+        pids = busy or self.worker_pids()
         if not pids:
             return None
         pid = rng.choice(pids)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        return pid
+        return pid, bool(busy)
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -158,22 +192,55 @@ def build_world(env, run, stores=4, rate_limit=10**6):
     return {"program": program.id, "company": company.id, "stores": store_codes, "token": token}
 
 
-def sms_codes_since(cnx_factory, mobile, since_id):
+class SqlReader:
+    """Reads of the SMS queue on one connection per client thread (autocommit: each read sees what
+    is committed), opened again when the faults dropped it, rather than a new connection (a new
+    PostgreSQL backend) per read."""
+
+    def __init__(self, cnx_factory, max_wait=60):
+        self.cnx_factory, self.max_wait = cnx_factory, max_wait
+        self.local = threading.local()
+
+    def fetchall(self, query, params):
+        import psycopg2  # noqa: PLC0415
+
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            cnx = getattr(self.local, "cnx", None)
+            try:
+                if cnx is None or cnx.closed:
+                    cnx = self.local.cnx = self.cnx_factory()
+                    cnx.autocommit = True
+                with cnx.cursor() as cr:
+                    cr.execute(query, params)
+                    return cr.fetchall()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                with contextlib.suppress(Exception):
+                    cnx.close()
+                self.local.cnx = None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.local.cnx.close()
+        self.local.cnx = None
+
+
+def sms_codes_since(reader, mobile, since_id):
     """The 6-digit codes sent by SMS to ``mobile`` after sms.sms id ``since_id``, newest first."""
-    with contextlib.closing(cnx_factory()) as cnx, cnx.cursor() as cr:
-        cr.execute("SELECT body FROM sms_sms WHERE number IN (%s, %s) AND id > %s ORDER BY id DESC",
-                   [mobile, mobile.lstrip("+"), since_id])
-        bodies = [row[0] or "" for row in cr.fetchall()]
+    rows = reader.fetchall("SELECT body FROM sms_sms WHERE number IN (%s, %s) AND id > %s ORDER BY id DESC",
+                           [mobile, mobile.lstrip("+"), since_id])
     codes = []
-    for body in bodies:
+    for (body,) in rows:
+        body = body or ""
         codes += [w for w in body.replace(".", " ").replace(":", " ").split() if w.isdigit() and len(w) == 6]
     return codes
 
 
-def last_sms_id(cnx_factory):
-    with contextlib.closing(cnx_factory()) as cnx, cnx.cursor() as cr:
-        cr.execute("SELECT COALESCE(MAX(id), 0) FROM sms_sms")
-        return cr.fetchone()[0]
+def last_sms_id(reader):
+    return reader.fetchall("SELECT COALESCE(MAX(id), 0) FROM sms_sms", [])[0][0]
 
 
 # ----------------------------------------------------------------------
@@ -271,6 +338,7 @@ class LoadRun:
         self.done = 0
         self.lock = threading.Lock()
         self.program = world["program"]
+        self.sql = SqlReader(cnx_factory)
 
     # enrolment happens first, spread over the clients, and counts as operations
     def enroll_all(self):
@@ -324,10 +392,22 @@ class LoadRun:
         rng = random.Random(self.seed * 7919 + index)
         client = ApiClient(self.servers, self.world["token"], self.stats, rng)
         names, weights = zip(*self.mix.items(), strict=True)
-        while self._next():
-            operation = rng.choices(names, weights)[0]
-            member = rng.choice(self.members)
-            getattr(self, f"_op_{operation}")(client, rng, member)
+        try:
+            while self._next():
+                # an operation with nothing to act on (a refund without an open order, a cancel
+                # without a confirmed redemption) returns False: another one is drawn instead
+                while True:
+                    operation = rng.choices(names, weights)[0]
+                    member = rng.choice(self.members)
+                    try:
+                        if getattr(self, f"_op_{operation}")(client, rng, member) is not False:
+                            break
+                    except Exception as exc:  # noqa: BLE001 - a client that breaks is a finding, not a crash
+                        with self.stats.lock:
+                            self.stats.anomalies.append(f"client {index}: {operation} raised {exc!r}")
+                        break
+        finally:
+            self.sql.close()
 
     # --- operations: each applies what the API answered to the member's reported points
     def _op_earn(self, client, rng, member):
@@ -345,7 +425,7 @@ class LoadRun:
         with member.lock:
             open_orders = [o for o in member.orders if o[2] < o[1]]
             if not open_orders:
-                return
+                return False
             order = rng.choice(open_orders)
             amount = rng.choice([order[1] - order[2], rng.randint(1, max(1, (order[1] - order[2]) // 2))])
             order[2] += amount  # reserved here: two refunds of one order never exceed it
@@ -359,7 +439,7 @@ class LoadRun:
                 order[2] -= amount
 
     def _op_redeem(self, client, rng, member):
-        since = last_sms_id(self.cnx_factory)
+        since = last_sms_id(self.sql)
         points = rng.choice([100, 150, 200, 300, 500])
         with member.lock:
             # half of them pay part of a recorded purchase: a refund of it gives points back
@@ -377,7 +457,7 @@ class LoadRun:
         if rng.random() < 0.1:  # the member walks away: the hold is released by a cancel
             client.call("cancel", "POST", f"/redemptions/{redemption}/cancel", {})
             return
-        codes = sms_codes_since(self.cnx_factory, member.mobile, since)
+        codes = sms_codes_since(self.sql, member.mobile, since)
         if rng.random() < 0.1:
             codes.insert(0, "000000" if "000000" not in codes else "999999")  # a wrong code first
         for code in codes[:3]:
@@ -398,7 +478,7 @@ class LoadRun:
     def _op_cancel(self, client, rng, member):
         with member.lock:
             if not member.confirmed:
-                return
+                return False
             redemption, points = member.confirmed.pop(rng.randrange(len(member.confirmed)))
         response = client.call("cancel", "POST", f"/redemptions/{redemption}/cancel", {})
         with member.lock:
@@ -423,34 +503,55 @@ class LoadRun:
 # Faults
 # ----------------------------------------------------------------------
 class Faults(threading.Thread):
-    """While the load runs: ``kill -9`` a random HTTP worker every ``kill_every`` seconds (at most
-    ``max_kills``), and every ``drop_every`` seconds terminate every database connection of the
-    test database, as a PostgreSQL restart does to its clients."""
+    """While the load runs: ``kill -9`` a random HTTP worker (one in the middle of a request when
+    there is one), ``max_kills`` times, and terminate every database connection of the test
+    database ``max_drops`` times, as a PostgreSQL restart does to its clients (``drop``).
+
+    With ``load`` (a ``LoadRun``), the kills and drops are spread evenly over its operations
+    (kill k happens once ``k / (max_kills + 1)`` of them are done), whatever the run's speed;
+    without, a kill every ``kill_every`` seconds and a drop every ``drop_every`` seconds."""
 
     def __init__(self, servers, cnx_factory, db, *, kill_every=0.5, max_kills=100, drop_every=None,
-                 max_drops=5, seed=3):
+                 max_drops=5, seed=3, load=None):
         super().__init__(daemon=True)
         self.servers, self.cnx_factory, self.db = servers, cnx_factory, db
         self.kill_every, self.max_kills = kill_every, max_kills
         self.drop_every, self.max_drops = drop_every, max_drops
+        self.load = load
         self.rng = random.Random(seed)
-        self.kills = self.drops = 0
+        self.kills = self.busy_kills = self.drops = 0
         self.stopped = threading.Event()
 
+    def _due(self, count, most, every, last):
+        if count >= most:
+            return False
+        if self.load is not None:
+            return self.load.done >= self.load.operations * (count + 1) / (most + 1)
+        return bool(every) and time.monotonic() - last >= every
+
     def run(self):
-        next_drop = time.monotonic() + (self.drop_every or 10**9)
-        while not self.stopped.wait(self.kill_every):
-            if self.kills < self.max_kills and self.kill_every:
-                if self.rng.choice(self.servers).kill_worker(self.rng):
+        last_kill = last_drop = time.monotonic()
+        tick = 0.05 if self.load is not None else min(x for x in (self.kill_every, self.drop_every, 1.0) if x)
+        while not self.stopped.wait(tick):
+            if self._due(self.kills, self.max_kills, self.kill_every, last_kill):
+                last_kill = time.monotonic()
+                killed = self.rng.choice(self.servers).kill_worker(self.rng)
+                if killed:
                     self.kills += 1
-            if self.drop_every and self.drops < self.max_drops and time.monotonic() >= next_drop:
-                next_drop = time.monotonic() + self.drop_every
-                with contextlib.suppress(Exception), contextlib.closing(self.cnx_factory("postgres")) as cnx:
-                    cnx.autocommit = True
-                    with cnx.cursor() as cr:
-                        cr.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                   "WHERE datname = %s AND pid <> pg_backend_pid()", [self.db])
+                    self.busy_kills += killed[1]
+            if self._due(self.drops, self.max_drops, self.drop_every, last_drop):
+                last_drop = time.monotonic()
+                with contextlib.suppress(Exception):
+                    self.drop()
                     self.drops += 1
+
+    def drop(self):
+        """What a PostgreSQL restart does to the servers: every connection to the database ends."""
+        with contextlib.closing(self.cnx_factory("postgres")) as cnx:
+            cnx.autocommit = True
+            with cnx.cursor() as cr:
+                cr.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [self.db])
 
     def stop(self):
         self.stopped.set()
