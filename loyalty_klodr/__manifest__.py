@@ -1,6 +1,6 @@
 {
     "name": "Klodr Loyalty",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "Loyalty points for retail chains: one balance across showrooms, "
     "an immutable points ledger, tiers and rewards",
     "category": "Sales/Loyalty",

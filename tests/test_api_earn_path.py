@@ -9,6 +9,7 @@ counted and the key's last use recorded even when the request itself is refused.
 import threading
 import uuid
 
+import pytest
 import test_api_contract as contract
 from test_api_contract import Client, earn, enroll, error_code
 
@@ -106,3 +107,86 @@ def test_requests_are_counted_even_when_refused(odoo_server, committed, world):
         env.cr.execute("SELECT COALESCE(SUM(hits), 0) FROM klodr_api_rate WHERE key_id = %s", [key_id])
         return env.cr.fetchone()[0], bool(env["klodr.api.key"].browse(key_id).sudo().last_used_at)
     assert committed(usage) == (2, True)
+
+
+def _sms_installed(env):
+    return "klodr_member_id" in env["sms.sms"]._fields if "sms.sms" in env else False
+
+
+def test_earn_notifications_are_sent_once_by_the_queue_cron(client, world, committed):
+    """The "points earned" SMS is not rendered in the request: a queue row is written with the
+    purchase, the cron is woken, and the cron's run queues the SMS once (two runs at once too)."""
+    if not committed(_sms_installed):
+        pytest.skip("loyalty_klodr_sms is not installed in the test database")
+    program = world["demo"]
+    enabled = committed(lambda env: env["klodr.program"].browse(program).sudo().read(
+        ["sms_enabled", "sms_notify_earn_redeem"])[0])
+    if not (enabled["sms_enabled"] and enabled["sms_notify_earn_redeem"]):
+        pytest.skip("the demo program does not send earn SMS")
+    member = enroll(client, program)
+    answer = earn(client, program, member["code"], "1500.00").json()
+    assert answer["points_earned"] == 150
+
+    def state(env):
+        env.cr.execute("SELECT event, payload->>'points', payload->>'balance' FROM klodr_notify_queue "
+                       "WHERE member_id = %s ORDER BY id", [member["id"]])
+        queued = env.cr.fetchall()
+        cron = env.ref("loyalty_klodr.ir_cron_klodr_notify_queue")
+        env.cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
+        triggers = env.cr.fetchone()[0]
+        sms = env["sms.sms"].sudo().search([("klodr_member_id", "=", member["id"]), ("klodr_event", "=", "earned")])
+        return queued, sms.mapped("body"), triggers
+    queued, bodies, triggers = committed(state)
+    assert queued == [("earned", "150", "250")] and bodies == [] and triggers >= 1
+
+    # Two runs of the cron's work at once: the rows are locked by the first, skipped by the second.
+    outcomes = committed.in_threads([lambda env: env["klodr.notify.queue"]._process()] * 2, retry=True)
+    assert [exc for _result, exc in outcomes] == [None, None]
+    queued, bodies, _triggers = committed(state)
+    assert queued == [] and len(bodies) == 1 and "150" in bodies[0] and "250" in bodies[0]
+    committed(lambda env: env.ref("loyalty_klodr.ir_cron_klodr_notify_queue").sudo().method_direct_trigger())
+    assert committed(state)[1] == bodies  # nothing twice
+
+
+def test_earn_request_statements(world, committed):
+    """What one POST /transactions costs in SQL on its own cursor, through Odoo's whole request
+    path in this process (the key's usage statement runs on its own connection, not counted):
+    the registry check, the idempotency claim, the member (with the record rules), the lock,
+    the purchase (with the tier window's points), the entry, the balance and chain head, the
+    breakdown, the answer kept for replay. A change here should be deliberate."""
+    from werkzeug.test import Client as WsgiClient  # noqa: PLC0415
+
+    import odoo  # noqa: PLC0415
+    from odoo.http import root  # noqa: PLC0415
+
+    program = world["demo"]
+
+    def setup(env):
+        demo = env["klodr.program"].browse(program)
+        Member = env["klodr.member"]
+        mobiles = [Member._enroll(demo, {"name": f"Count {i}", "mobile": f"98{uuid.uuid4().int % 10**8:08d}"}).mobile
+                   for i in range(6)]
+        # What the other addons installed here add to an earn: the "points earned" SMS queued (the
+        # program's SMS settings read, the notification queue's row); the open POS told (a query).
+        extra = 0
+        if "sms_notify_earn_redeem" in demo._fields and demo.sms_enabled and demo.sms_notify_earn_redeem:
+            extra += 2
+        if "pos.config" in env and "klodr_program_id" in env["pos.config"]._fields:
+            extra += 1
+        return mobiles, extra
+    mobiles, extra = committed(setup)
+    wsgi = WsgiClient(root)
+
+    def post(mobile):
+        ref = f"count-{uuid.uuid4().hex}"
+        before = odoo.sql_db.sql_counter
+        answer = wsgi.post(f"{contract.BASE}/transactions", json={
+            "program_id": program, "member": mobile, "order_ref": ref, "amount": "1234.50"},
+            headers={"Authorization": f"Bearer {world['token']}", "Idempotency-Key": ref},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        return odoo.sql_db.sql_counter - before
+
+    for mobile in mobiles[:3]:  # warm the caches: routing, compiled rules, tier table
+        post(mobile)
+    assert [post(mobile) for mobile in mobiles[3:]] == [9 + extra] * 3

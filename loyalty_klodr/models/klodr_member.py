@@ -16,6 +16,7 @@ from ..exceptions import LoyaltyError
 from ..tools import rules as pure_rules
 from ..tools.phone import InvalidPhoneNumber, normalize_mobile
 from ..tools.tiers import decide_tier, next_tier
+from .klodr_transaction import WINDOW_TYPES
 
 MAX_AMOUNT = Decimal("1000000000")
 
@@ -23,6 +24,8 @@ MAX_AMOUNT = Decimal("1000000000")
 _REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # Written only by the ledger, in SQL, under the member's row lock.
 _LEDGER_FIELDS = frozenset({"balance", "chain_head", "points_version"})
+# What ``_find_by_mobile_or_code`` reads with the member: what the API's answers and an earn use.
+_FOUND_FIELDS = ["name", "code", "mobile", "balance", "state", "program_id", "tier_id", "referred_by_id"]
 
 
 class KlodrMember(models.Model):
@@ -99,15 +102,12 @@ class KlodrMember(models.Model):
         mobile = None
         with contextlib.suppress(InvalidPhoneNumber):  # not a number: a member code then
             mobile = normalize_mobile(text, program._phone_region())
-        # Both columns have a unique index per program: one index probe each, no sort.
-        self.env.cr.execute(SQL(
-            "SELECT id FROM klodr_member WHERE program_id = %s AND (code = %s OR mobile = %s) LIMIT 1",
-            program.id, text, mobile or text))
-        row = self.env.cr.fetchone()
-        # Read through the ORM so that record rules (company) still apply; the fields every
-        # caller reads next come in the same query.
-        return self.search_fetch([("id", "=", row[0])], ["name", "code", "mobile", "balance", "state",
-                                                         "program_id", "tier_id"]) if row else self.browse()
+        # One ORM query: the record rules (company) apply, and the fields the earn path reads next
+        # come with it. Both columns have a unique index per program (a BitmapOr of two probes).
+        domain = [("program_id", "=", program.id), ("code", "=", text)]
+        if mobile:
+            domain = [("program_id", "=", program.id), "|", ("code", "=", text), ("mobile", "=", mobile)]
+        return self.search_fetch(domain, _FOUND_FIELDS, limit=1)
 
     @api.model
     def _search_display_name(self, operator, value):
@@ -223,15 +223,42 @@ class KlodrMember(models.Model):
         """
         return False
 
+    def _klodr_notify_later(self, event, **values):
+        """``_klodr_notify(event, **values)`` after this transaction, by the notification queue's cron
+        (``klodr.notify.queue``): the request that caused it does not wait for templates and payloads.
+
+        Queued in this transaction (rolled back with it), only for the members some channel would
+        tell (``_klodr_notify_wanted``), with a snapshot of what they are told (``_klodr_notify_snapshot``).
+        """
+        members = self.filtered(lambda member: member._klodr_notify_wanted(event))
+        if members:
+            self.env["klodr.notify.queue"]._enqueue(members, event, values)
+
+    def _klodr_notify_wanted(self, event):
+        """Whether a channel (SMS, webhooks...) would tell this member about ``event``: channel addons
+        extend this. The base addon has none."""
+        return False
+
+    def _klodr_notify_snapshot(self):
+        """What a deferred notification must report as it is now (the balance and tier of this member)."""
+        self.ensure_one()
+        return {"balance": self.balance, "tier": self.tier_id}
+
+    def _program_tz(self):
+        """The program's timezone, from the program's cached settings (no read of the program row)."""
+        program = self.program_id
+        if isinstance(program.id, int):
+            return pytz.timezone(program._ledger_settings()[3])
+        return pytz.timezone(program.tz or "UTC")  # a new record (rule simulator)
+
     def _local_now(self, when=None):
         """``when`` (naive UTC, default now) in the program's timezone, naive."""
         when = when or fields.Datetime.now()
-        tz = pytz.timezone(self.program_id.tz or "UTC")
-        return pytz.utc.localize(when).astimezone(tz).replace(tzinfo=None)
+        return pytz.utc.localize(when).astimezone(self._program_tz()).replace(tzinfo=None)
 
     def _period_starts(self, local_now):
         """Start of the member's local day and month, as naive UTC (award dates are UTC)."""
-        tz = pytz.timezone(self.program_id.tz or "UTC")
+        tz = self._program_tz()
         day = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         month = day.replace(day=1)
         return [tz.localize(d).astimezone(pytz.utc).replace(tzinfo=None) for d in (day, month)]
@@ -247,12 +274,12 @@ class KlodrMember(models.Model):
         if rule_ids:
             day_start, month_start = self._period_starts(local_now)
             usage = self.env["klodr.ledger.award"]._usage(self.id, rule_ids, day_start, month_start)
-        # The program's tiers are read in the same query as the member's: the tier recompute
-        # that follows an earn needs them all.
-        tier = self.tier_id.with_prefetch(self.program_id.tier_ids._ids) if self.tier_id else self.tier_id
+        # The tier's multiplier from the program's cached tier table (archived tiers included).
+        tier_id = self.tier_id.id
+        info = self.program_id._tier_table()["by_id"].get(tier_id) if tier_id else None
         return pure_rules.Member(
-            tier=tier.id or None,
-            multiplier=Decimal(str(tier.multiplier or 1)),
+            tier=tier_id or None,
+            multiplier=Decimal(str(info["multiplier"] if info else 1)),
             usage={rule_id: pure_rules.Usage(*values) for rule_id, values in usage.items()},
         )
 
@@ -378,6 +405,7 @@ class KlodrMember(models.Model):
         """
         self.ensure_one()
         program = self.program_id
+        table = program._tier_table()  # cached: tiers, tier window, program type
         try:
             amount = pure_rules.to_decimal(amount)
         except (ValueError, ArithmeticError) as exc:
@@ -398,7 +426,12 @@ class KlodrMember(models.Model):
         values = {"program_id": program.id, "company_id": program._ledger_settings()[0], "member_id": self.id,
                   "order_ref": order_ref, "amount": float(amount), "date": date,
                   "store_id": store.id if store else None, "points_earned": evaluation.points}
-        transaction = Transaction._insert_purchase(values)
+        # The tier window's points come with the purchase's INSERT (one round trip less). Not with
+        # promo codes: a promo code's entry is once per member, it may be an earlier one.
+        at = fields.Datetime.now()
+        window_since = at - relativedelta(months=table["window_months"]) \
+            if table["levels"] and not order.promo_codes else None
+        transaction, window = Transaction._insert_purchase(values, window=(window_since, at) if window_since else None)
         if not transaction:
             raise LoyaltyError(self.env._("Order %s already earned points.", order_ref), code="duplicate_order")
         self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
@@ -409,11 +442,21 @@ class KlodrMember(models.Model):
             "program_id", "company_id", "member_id", "order_ref", "date", "store_id", "points_earned")},
             validate=False)
         self._update_cache({"balance": locked[self.id][0]}, validate=False)
-        self._recompute_tier(reason=self.env._("Purchase %s", order_ref))
-        if program.program_type == "stamps":
+        if window is not None:
+            # What the entries just written add to the window, as _window_points counts them: one
+            # entry per type with a positive total (_write_awards), dated ``date``.
+            by_type = {}
+            for award in evaluation.awards:
+                by_type[award.entry_type] = by_type.get(award.entry_type, 0) + award.points
+            if window_since <= date <= at:
+                window += sum(points for entry_type, points in by_type.items()
+                              if points > 0 and entry_type in WINDOW_TYPES)
+        self._recompute_tier(reason=self.env._("Purchase %s", order_ref), at=at,
+                             window={self.id: window} if window is not None else None)
+        if table["program_type"] == "stamps":
             self._complete_stamp_cards(store=store, source_ref=order_ref)
         if evaluation.points:
-            self._klodr_notify("earned", points=evaluation.points, transaction=transaction)
+            self._klodr_notify_later("earned", points=evaluation.points, transaction=transaction)
         if first_purchase:
             self.referred_by_id._earn_event("referral_referrer", ref=f"member:{self.id}", store=store,
                                             missing_ok=True)
@@ -455,7 +498,7 @@ class KlodrMember(models.Model):
         at = at or fields.Datetime.now()
         start = {}
         for member in self:
-            start[member.id] = at - relativedelta(months=member.program_id.tier_window_months or 12)
+            start[member.id] = at - relativedelta(months=member.program_id._tier_table()["window_months"])
         self.env["klodr.ledger.entry"].flush_model()
         self.env.cr.execute(SQL(
             """SELECT e.member_id, COALESCE(SUM(e.points), 0)
@@ -470,7 +513,7 @@ class KlodrMember(models.Model):
         if not self:
             return {}
         at = at or fields.Datetime.now()
-        since = {m.id: at - relativedelta(months=m.program_id.tier_window_months or 12) for m in self}
+        since = {m.id: at - relativedelta(months=m.program_id._tier_table()["window_months"]) for m in self}
         self.env["klodr.transaction"].flush_model()
         self.env.cr.execute(SQL(
             """SELECT t.member_id, COALESCE(SUM(t.amount - COALESCE(t.refunded_amount, 0)), 0)
@@ -480,16 +523,21 @@ class KlodrMember(models.Model):
             list(since), list(since.values()), at))
         return {k: Decimal(str(v)) for k, v in self.env.cr.fetchall()}
 
-    def _recompute_tier(self, allow_downgrade=False, reason=None, at=None):
-        """Move members to the tier their window earns: up at once, down only when allowed (nightly)."""
-        points = self._window_points(at)
-        amounts = self._window_amounts(at) if any(self.program_id.tier_ids.mapped("threshold_amount")) else {}
+    def _recompute_tier(self, allow_downgrade=False, reason=None, at=None, window=None):
+        """Move members to the tier their window earns: up at once, down only when allowed (nightly).
+
+        :param window: ``{member id: points in the tier window at ``at``}`` when the caller has them
+            (an earn sums them in its purchase's INSERT): not read again.
+        """
+        with_tiers = self.filtered(lambda m: m.program_id._tier_table()["levels"])
+        if not with_tiers:
+            return []
+        points = window if window is not None else with_tiers._window_points(at)
+        amounts = with_tiers._window_amounts(at) \
+            if any(m.program_id._tier_table()["uses_amount"] for m in with_tiers) else {}
         history = []
-        for member in self:
-            tiers = member.program_id.tier_ids.filtered("active")
-            if not tiers:
-                continue
-            levels = tiers._levels()
+        for member in with_tiers:
+            levels = list(member.program_id._tier_table()["levels"])
             by_id = {level.id: level for level in levels}
             current = by_id.get(member.tier_id.id)
             window = points.get(member.id, 0)
@@ -501,7 +549,7 @@ class KlodrMember(models.Model):
                 from_tier = member.tier_id
                 member.sudo().tier_id = target.id
                 if from_tier:
-                    member._klodr_notify("tier_change", from_tier=from_tier, to_tier=member.tier_id)
+                    member._klodr_notify_later("tier_change", from_tier=from_tier, to_tier=member.tier_id)
         if history:
             self.env["klodr.tier.history"].sudo().create(history)
         return history
@@ -524,8 +572,7 @@ class KlodrMember(models.Model):
     def _next_tier(self):
         """``(tier record, points needed)`` or ``(empty, 0)`` at the top."""
         self.ensure_one()
-        tiers = self.program_id.tier_ids.filtered("active")
-        levels = tiers._levels()
+        levels = list(self.program_id._tier_table()["levels"])
         current = next((level for level in levels if level.id == self.tier_id.id), None)
         found = next_tier(levels, current, self._window_points().get(self.id, 0))
         if not found:

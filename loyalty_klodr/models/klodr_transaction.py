@@ -8,6 +8,9 @@ from ..tools import rules as pure_rules
 from ..tools.refunds import proportional_points
 from .klodr_ledger_award import _invalidate_inverses
 
+# Entry types that count toward the tier window (as in ``klodr.member._window_points``).
+WINDOW_TYPES = ("earn", "bonus", "refund")
+
 
 class KlodrTransaction(models.Model):
     """A purchase that earned points: one per order reference and program.
@@ -43,29 +46,40 @@ class KlodrTransaction(models.Model):
                                          "Amounts are positive and a refund never exceeds the purchase.")
 
     @api.model
-    def _insert_purchase(self, values):
+    def _insert_purchase(self, values, window=None):
         """INSERT one purchase unless its order already earned: the unique ``(program_id, order_ref)``
         index decides, also between concurrent requests. The hot path of every earn skips the
         ORM's create (the caller checked access; ``company_id``, a stored related, is given).
 
         :param values: ``program_id, company_id, member_id, order_ref, amount, date, store_id,
             points_earned``.
-        :return: the new record, or an empty recordset when the order is a duplicate.
+        :param window: ``(since, at)``: also sum, in the same statement, the member's points in the
+            tier window before this purchase (``klodr.member._window_points``; the caller holds the
+            member's lock, so nothing else can change them).
+        :return: ``(record, window points)``: an empty recordset when the order is a duplicate; the
+            points are None without ``window``.
         """
         values = dict(values, refunded_amount=0, points_reversed=0)
         now = fields.Datetime.now()
         columns = list(values)
+        window_sql = SQL("NULL::int")
+        if window:
+            self.env["klodr.ledger.entry"].flush_model()
+            window_sql = SQL(
+                """(SELECT COALESCE(SUM(e.points), 0)::int FROM klodr_ledger_entry e
+                     WHERE e.member_id = %s AND e.entry_type IN %s AND e.date >= %s AND e.date <= %s)""",
+                values["member_id"], WINDOW_TYPES, window[0], window[1])
         self.env.cr.execute(SQL(
             """INSERT INTO klodr_transaction (%s, create_uid, write_uid, create_date, write_date)
                VALUES (%s, %s, %s, %s, %s)
-               ON CONFLICT (program_id, order_ref) DO NOTHING RETURNING id""",
+               ON CONFLICT (program_id, order_ref) DO NOTHING RETURNING id, %s""",
             SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join(values[c] for c in columns), self.env.uid, self.env.uid, now, now))
+            SQL(", ").join(values[c] for c in columns), self.env.uid, self.env.uid, now, now, window_sql))
         row = self.env.cr.fetchone()
         if not row:
-            return self.browse()
+            return self.browse(), None
         _invalidate_inverses(self)  # e.g. the member's purchases
-        return self.browse(row[0])
+        return self.browse(row[0]), row[1]
 
     @api.model
     def _pure_line(self, product, quantity, amount):

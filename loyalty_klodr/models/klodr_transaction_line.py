@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL, float_round
 
 
 class KlodrTransactionLine(models.Model):
@@ -32,26 +33,52 @@ class KlodrTransactionLine(models.Model):
 
         A line built from a product (``klodr.transaction._pure_line``: the product's id and the ids
         of its category path) is linked to the product and its own category; any other line keeps
-        its references as text.
+        its references as text. Two statements whatever the number of lines (the products with
+        their category paths; the lines): this runs on every synced POS order.
         """
-        ids = {int(line.product) for line in lines if line.product and str(line.product).isdigit()}
-        products = {p.id: p for p in self.env["product.product"].sudo().browse(ids).exists()} if ids else {}
+        ids = sorted({int(line.product) for line in lines if line.product and str(line.product).isdigit()})
+        products = {}  # id -> (category id, category path)
+        if ids:
+            self.env["product.product"].flush_model(["product_tmpl_id"])
+            self.env["product.template"].flush_model(["categ_id"])
+            self.env.cr.execute(SQL(
+                """SELECT p.id, t.categ_id, c.parent_path FROM product_product p
+                     JOIN product_template t ON t.id = p.product_tmpl_id
+                     LEFT JOIN product_category c ON c.id = t.categ_id
+                    WHERE p.id = ANY(%s)""", ids))
+            products = {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        columns = ("transaction_id", "company_id", "product_ref", "product_id", "category_ref", "category_id",
+                   "quantity", "amount")
+        # rounded as the ORM would round them: quantity to its precision, money to the currency
+        digits = self._fields["quantity"].get_digits(self.env)
+        currency = transaction.sudo().currency_id
         rows = []
         for line in lines:
-            product = products.get(int(line.product)) if line.product and str(line.product).isdigit() else None
-            path = frozenset(product.categ_id.parent_path.strip("/").split("/")) \
-                if product and product.categ_id else None
-            from_product = product is not None and path == line.categories
-            rows.append({
-                "transaction_id": transaction.id,
-                "product_ref": line.product or False,
-                "product_id": product.id if from_product else False,
-                "category_id": product.categ_id.id if from_product else False,
-                "category_ref": False if from_product else (" / ".join(sorted(line.categories)) or False),
-                "quantity": float(line.quantity),
-                "amount": float(line.amount),
-            })
-        return self.sudo().create(rows)
+            product_id = int(line.product) if line.product and str(line.product).isdigit() else None
+            categ_id, parent_path = products.get(product_id, (None, None))
+            path = frozenset(parent_path.strip("/").split("/")) if parent_path else None
+            from_product = product_id in products and path == line.categories
+            rows.append((transaction.id, transaction.company_id.id, line.product or None,
+                         product_id if from_product else None,
+                         None if from_product else (" / ".join(sorted(line.categories)) or None),
+                         categ_id if from_product else None,
+                         float_round(float(line.quantity), precision_digits=digits[1])
+                         if digits else float(line.quantity),
+                         currency.round(float(line.amount)) if currency else float(line.amount)))
+        if not rows:
+            return self.browse()
+        # Written in SQL as the ledger's rows are (the caller checked access; company_id, a stored
+        # related, is the purchase's).
+        self.env.cr.execute(SQL(
+            """INSERT INTO klodr_transaction_line (transaction_id, company_id, product_ref, product_id,
+                                                  category_ref, category_id, quantity, amount)
+               SELECT * FROM unnest(%s::int[], %s::int[], %s::varchar[], %s::int[], %s::varchar[], %s::int[],
+                                    %s::numeric[], %s::numeric[])
+               RETURNING id""",
+            *([row[i] for row in rows] for i in range(len(columns)))))
+        records = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        transaction.invalidate_recordset(["line_ids"])
+        return records
 
 
 class KlodrMember(models.Model):

@@ -473,7 +473,7 @@ class KlodrWebhookDelivery(models.Model):
 
 
 class KlodrMember(models.Model):
-    _inherit = "klodr.member"
+    _inherit = "klodr.member"  # pylint: disable=consider-merging-classes-inherited
 
     def _klodr_notify(self, event, **values):
         """Also queue the webhook deliveries of ``event`` (rows only, sent by the cron after commit)."""
@@ -488,24 +488,41 @@ class KlodrMember(models.Model):
                     Webhook._enqueue(webhook_event, member.program_id, data, member=member, webhooks=webhooks)
         return result
 
-    def _klodr_webhook_member(self):
-        """Who the event is about, as integrations know members (never an OTP, never a secret)."""
+    def _klodr_notify_wanted(self, event):
+        if super()._klodr_notify_wanted(event):
+            return True
+        webhook_event = NOTIFY_EVENTS.get(event)
+        if not webhook_event:
+            return False
+        # From the cached subscriptions and settings: no read of the program on the earn path.
+        program = self.program_id
+        return any(webhook_event in events and (not program_ids or program.id in program_ids)
+                   for _id, events, program_ids in self.env["klodr.webhook"]._subscriptions(
+                       program._ledger_settings()[0]))
+
+    def _klodr_webhook_member(self, values=None):
+        """Who the event is about, as integrations know members (never an OTP, never a secret).
+
+        :param values: the notification's values: a deferred one carries the ``balance`` and ``tier``
+            of when it happened (``_klodr_notify_snapshot``).
+        """
         self.ensure_one()
         member = self.sudo()
         member.invalidate_recordset(["balance"])  # written in SQL by the ledger
+        values = values or {}
         return {
             "id": member.id,
             "code": member.code,
             "mobile": member.mobile,
-            "balance": member.balance,
-            "tier": _tier(member.tier_id),
+            "balance": values["balance"] if "balance" in values else member.balance,
+            "tier": _tier(values["tier"] if "tier" in values else member.tier_id),
         }
 
     def _klodr_webhook_data(self, event, values):
         self.ensure_one()
         member = self.sudo()
         digits = member.program_id.currency_id.decimal_places or 2
-        data = {"member": member._klodr_webhook_member()}
+        data = {"member": member._klodr_webhook_member(values)}
         if event == "member.enrolled":
             data["member"]["name"] = member.name
             data.update(store_ref=member.store_id.code or None, referral_code=member.referral_code,

@@ -112,9 +112,13 @@ class TestWebhooks(KlodrRulesCommon):
         with freeze_time(when):
             return self.Delivery._deliver_due(progress=progress)
 
-    def earn(self, member, amount, order_ref, when=T0, **kwargs):
+    def earn(self, member, amount, order_ref, when=T0, notify=True, **kwargs):
+        """A purchase, then (``notify``) what the notification queue's cron does right after it."""
         with freeze_time(when):
-            return member._earn_order(amount, order_ref=order_ref, **kwargs)
+            transaction = member._earn_order(amount, order_ref=order_ref, **kwargs)
+            if notify:
+                self.env["klodr.notify.queue"].sudo()._process(members=member)
+            return transaction
 
     def assertSigned(self, request, webhook, when):
         header = request["headers"]["x-klodr-signature"]
@@ -244,6 +248,24 @@ class TestWebhooks(KlodrRulesCommon):
         delivery = self.Delivery.search([("webhook_id", "=", webhook.id)])
         self.assertEqual((delivery.state, delivery.last_status_code), ("failed", 0))
         self.assertIn("ConnectionError", delivery.last_error)
+
+    def test_purchase_queues_its_deliveries_through_the_notification_queue(self):
+        webhook = self.make_webhook(["points.earned"])
+        member = self.make_member("9845019011")
+        self.earn(member, 1200, "POS/W11", notify=False)
+        self.earn(member, 800, "POS/W12", notify=False)
+        self.assertFalse(self.Delivery.search([("webhook_id", "=", webhook.id)]), "not built during the purchase")
+        Queue = self.env["klodr.notify.queue"].sudo()
+        self.assertEqual(Queue.search([("member_id", "=", member.id)]).mapped("event"), ["earned", "earned"])
+        with freeze_time(T0 + timedelta(seconds=2)):
+            self.assertEqual(Queue._process(members=member), 2)
+            self.assertEqual(Queue._process(members=member), 0)  # once
+        deliveries = self.Delivery.search([("webhook_id", "=", webhook.id)], order="id")
+        data = [json.loads(d.payload)["data"] for d in deliveries]
+        # each tells the balance after its own purchase, not the balance when it was built
+        self.assertEqual([(d["order_ref"], d["points"], d["member"]["balance"]) for d in data],
+                         [("POS/W11", 120, 120), ("POS/W12", 80, 200)])
+        self.assertFalse(Queue.search([("member_id", "=", member.id)]))
 
     def test_only_the_company_programs_and_events_subscribed(self):
         hook = self.make_webhook(["points.earned"], path="/mine")

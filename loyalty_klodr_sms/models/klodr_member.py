@@ -42,6 +42,9 @@ class KlodrMember(models.Model):
                 _logger.exception("Loyalty SMS: the %s message of member %s could not be queued", event, member.id)
         return queued or result
 
+    def _klodr_notify_wanted(self, event):
+        return super()._klodr_notify_wanted(event) or self._klodr_sms_allowed(event)
+
     def _klodr_sms_allowed(self, event):
         """Whether the program's settings let ``event`` be sent by SMS to this member."""
         self.ensure_one()
@@ -82,12 +85,13 @@ class KlodrMember(models.Model):
         member = self.with_context(lang=lang)
         program = member.program_id
         member.invalidate_recordset(["balance"])
-        # Numbers as text: an inline template renders a 0 as nothing.
+        # Numbers as text: an inline template renders a 0 as nothing. A deferred notification
+        # (``klodr.notify.queue``) tells the balance of when it happened, not of when it is sent.
         result = {
             "program": program.name,
             "brand": program.sms_signature or program.company_id.name or "",
             "points": str(values.get("points") or 0),
-            "balance": str(member.balance),
+            "balance": str(values["balance"] if values.get("balance") is not None else member.balance),
         }
         if event == "otp":
             result.update(code=values["code"], minutes=str(values.get("minutes") or 5))

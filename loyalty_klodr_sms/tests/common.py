@@ -102,6 +102,17 @@ class KlodrSmsCommon(KlodrRulesCommon):
         # Messages other tests left queued in this database (committed) are not ours to send.
         cls.SmsSms.sudo().search([("state", "=", "outgoing")]).write({"state": "canceled"})
 
+    def notifications(self, member):
+        """``[(event, points, balance told)]`` queued for ``member`` (klodr.notify.queue), oldest first."""
+        rows = self.env["klodr.notify.queue"].sudo().search([("member_id", "=", member.id)], order="id")
+        return [(row.event, row.payload.get("points"), row.payload.get("balance")) for row in rows]
+
+    def process_notifications(self):
+        """What the notification queue's cron does, in this transaction, for this test's program
+        (the database may hold rows of other tests): the rows processed."""
+        members = self.env["klodr.member"].sudo().search([("program_id", "=", self.program.id)])
+        return self.env["klodr.notify.queue"].sudo()._process(members=members)
+
     def member_sms(self, member, event=None):
         domain = [("klodr_member_id", "=", member.id)]
         if event:

@@ -26,16 +26,42 @@ class TestNotifications(KlodrSmsCommon):
 
     def test_points_earned(self):
         self.member._earn_order(1500, order_ref="SMS-1")
+        # Not rendered while the cashier waits: queued with the purchase, sent by the queue's cron.
+        self.assertFalse(self.member_sms(self.member, "earned"))
+        self.assertEqual(self.notifications(self.member), [("earned", 150, 150)])
+        self.assertEqual(self.process_notifications(), 1)
         sms = self.member_sms(self.member, "earned")
         self.assertEqual(len(sms), 1)
         self.assertEqual(sms.body, "You earned 150 points with Klodr Rewards. Balance: 150 points. -KLODR")
+        self.run_queue()
+        self.assertEqual(sms.state, "sent")
+        # Once: the row went with the SMS; another run finds nothing.
+        self.assertEqual(self.process_notifications(), 0)
+        self.assertEqual(len(self.member_sms(self.member, "earned")), 1)
+
+    def test_earned_sms_tells_the_balance_of_its_purchase(self):
+        self.member._earn_order(1500, order_ref="SMS-1a")
+        self.member._earn_order(2000, order_ref="SMS-1b")
+        self.assertEqual(self.process_notifications(), 2)
+        self.assertEqual(self.member_sms(self.member, "earned").mapped("body"), [
+            "You earned 150 points with Klodr Rewards. Balance: 150 points. -KLODR",
+            "You earned 200 points with Klodr Rewards. Balance: 350 points. -KLODR"])
+
+    def test_rolled_back_purchase_queues_nothing(self):
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
+            self.member._earn_order(1500, order_ref="SMS-1c")
+            raise ZeroDivisionError
+        self.assertEqual(self.notifications(self.member), [])
+        self.assertEqual(self.process_notifications(), 0)
+        self.assertFalse(self.member_sms(self.member))
 
     def test_program_settings(self):
         self.program.sms_notify_earn_redeem = False
         self.member._earn_order(1500, order_ref="SMS-2")
-        self.assertFalse(self.member_sms(self.member, "earned"))
+        self.assertEqual(self.notifications(self.member), [], "nothing would be sent: nothing queued")
         self.program.write({"sms_notify_earn_redeem": True, "sms_enabled": False})
         self.member._earn_order(1500, order_ref="SMS-3")
+        self.process_notifications()
         self.assertFalse(self.member_sms(self.member))
 
     def test_blocked_member_gets_no_notification(self):
@@ -44,22 +70,27 @@ class TestNotifications(KlodrSmsCommon):
 
     def test_tier_change(self):
         self.member._earn_order(10000, order_ref="SMS-4")  # 1000 + 250 points: Silver
-        self.assertEqual(self.member.tier_id, self.silver)
+        self.assertEqual(self.member.tier_id, self.silver, "the tier changes in the purchase's transaction")
+        self.assertFalse(self.member_sms(self.member, "tier_change"))
+        self.process_notifications()
         sms = self.member_sms(self.member, "tier_change")
         self.assertEqual(sms.body, "Your Klodr Rewards tier is now Silver (was Bronze). -KLODR")
 
     def test_missing_template_sends_nothing(self):
         self.template_earned.unlink()
         self.member._earn_order(1500, order_ref="SMS-5")
+        self.assertEqual(self.process_notifications(), 1)
         self.assertFalse(self.member_sms(self.member, "earned"))
         self.assertTrue(self.env["klodr.transaction"].search([("order_ref", "=", "SMS-5")]))
 
     def test_broken_template_does_not_break_the_purchase(self):
         self.template_earned.body = "You earned {{ points.nope() }} points."
-        with self.assertLogs("odoo.addons.loyalty_klodr_sms.models.klodr_member", level="ERROR"):
-            transaction = self.member._earn_order(1500, order_ref="SMS-6")
+        transaction = self.member._earn_order(1500, order_ref="SMS-6")
         self.assertEqual(transaction.points_earned, 150)
+        with self.assertLogs("odoo.addons.loyalty_klodr_sms.models.klodr_member", level="ERROR"):
+            self.assertEqual(self.process_notifications(), 1)
         self.assertFalse(self.member_sms(self.member, "earned"))
+        self.assertEqual(self.notifications(self.member), [], "logged and dropped, not retried forever")
 
 
 @tagged("post_install", "-at_install")
@@ -147,6 +178,7 @@ class TestNotificationRights(KlodrSmsCommon):
         member = self.member.with_user(self.user_cashier)
         transaction = member._earn_order(1500, order_ref="SMS-CASHIER")
         self.assertEqual(transaction.points_earned, 150)
+        self.assertEqual(self.process_notifications(), 1)  # the cron, as its own user
         sms = self.member_sms(self.member, "earned")
         self.assertEqual(len(sms), 1)
 
