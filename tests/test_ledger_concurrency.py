@@ -218,3 +218,33 @@ def test_parallel_expiry_out_of_time_stops_and_the_next_run_resumes(committed, n
     assert len(_expire_entries(committed, program)) == 18
     assert all(balance(committed, member) == 100 for member in members)
     verify()
+
+
+def test_expiry_cron_runs_in_parallel_and_twice_expires_once(committed, new_member, program, verify):
+    """The real cron job (its own cursor, ``_commit_progress``), as the scheduler runs it."""
+    from datetime import datetime  # noqa: PLC0415
+
+    from dateutil.relativedelta import relativedelta  # noqa: PLC0415
+
+    earned = datetime.now().replace(microsecond=0) - relativedelta(months=14)  # expired two months ago
+    members = []
+    for _ in range(4):
+        member = new_member(0)
+        committed(lambda env, m=member: [
+            env["klodr.ledger.entry"]._post(env["klodr.member"].browse(m), "earn", 100,
+                                            date=earned + relativedelta(days=i)) for i in range(3)])
+        committed(lambda env, m=member: env["klodr.ledger.entry"]._post(env["klodr.member"].browse(m), "earn", 100))
+        members.append(member)
+    committed(lambda env: env["ir.config_parameter"].set_param("loyalty_klodr.expiry_workers", "2"))
+
+    def run_cron(env):
+        env.ref("loyalty_klodr.ir_cron_klodr_expire_lots").method_direct_trigger()
+
+    committed(run_cron)
+    assert len(_expire_entries(committed, program)) == 12
+    # two workers, one batch each (members split by id parity): two transactions, not the cron's one
+    assert _expire_transactions(committed, program) == len({member % 2 for member in members})
+    committed(run_cron)
+    assert len(_expire_entries(committed, program)) == 12
+    assert all(balance(committed, member) == 100 for member in members)
+    verify()
