@@ -183,8 +183,10 @@ class PosConfig(models.Model):
 
         A discount is split over the tax sets of the discounted lines in proportion to their
         value, to the last paisa (largest remainder): one line per tax set, so each line's tax
-        is computed on the discounted value. A free product is one line at zero price or with a
-        100% discount (setting). Other rewards add no line.
+        is computed on the discounted value. In an Indian company, one line per tax set and HSN
+        code, each carrying the HSN it discounts (``hsn_code``), so the HSN summary of the receipt
+        shows post-discount values. A free product is one line at zero price or with a 100%
+        discount (setting). Other rewards add no line.
         """
         reward = redemption.reward_id
         if reward and reward.reward_type == pure_rewards.FREE_PRODUCT:
@@ -196,10 +198,12 @@ class PosConfig(models.Model):
                      "name": reward.name}]
         if reward and reward.reward_type not in pure_rewards.ORDER_REWARD_TYPES or not redemption.discount_amount:
             return []
+        by_hsn = self.company_id.country_id.code == "IN" and "l10n_in_hsn_code" in self.env["product.product"]._fields
         by_taxes = defaultdict(Decimal)
         for line in lines:
             if not line["reward"]:
-                by_taxes[tuple(sorted(line["taxes"].ids))] += Decimal(str(line["base"]))
+                hsn = (line["product"].l10n_in_hsn_code or "") if by_hsn else ""
+                by_taxes[tuple(sorted(line["taxes"].ids)), hsn] += Decimal(str(line["base"]))
         weights = {key: value for key, value in by_taxes.items() if value > 0}
         if not weights:
             raise LoyaltyError(self.env._("The order has nothing to discount."), code="exceeds_max_redemption")
@@ -208,8 +212,8 @@ class PosConfig(models.Model):
         name = reward.name if reward else self.env._("%(points)s %(symbol)s redeemed", points=redemption.points,
                                                           symbol=redemption.program_id.points_symbol)
         return [{"product_id": self._klodr_reward_product().id, "qty": 1, "discount": 0,
-                 "price_unit": -float(part), "tax_ids": list(key), "name": name}
-                for key, part in parts.items() if part]
+                 "price_unit": -float(part), "tax_ids": list(tax_ids), "name": name, "hsn_code": hsn or False}
+                for (tax_ids, hsn), part in parts.items() if part]
 
     # ------------------------------------------------------------------
     # Members

@@ -118,6 +118,10 @@ patch(PosStore.prototype, {
                 throw new Error(_t("The reward's product is not available in this point of sale."));
             }
             const taxes = vals.tax_ids.map((id) => this.models["account.tax"].get(id)).filter(Boolean);
+            const hsn = vals.hsn_code ? { klodr_hsn_code: vals.hsn_code } : {};
+            if (vals.hsn_code && "l10n_in_hsn_code" in this.models["pos.order.line"].fields) {
+                hsn.l10n_in_hsn_code = vals.hsn_code; // shown under the line by l10n_in_pos
+            }
             this.models["pos.order.line"].create({
                 order_id: order,
                 product_id: product,
@@ -128,6 +132,7 @@ patch(PosStore.prototype, {
                 full_product_name: vals.name,
                 tax_ids: taxes.map((tax) => ["link", tax]),
                 klodr_reward_line: true,
+                ...hsn,
             });
         }
         order.uiState.klodrRedemptions = [

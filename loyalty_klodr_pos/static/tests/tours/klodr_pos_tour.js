@@ -15,9 +15,9 @@ import { inLeftSide } from "@point_of_sale/../tests/pos/tours/utils/common";
 export const OTP = "424242";
 
 // The POS loads its data first: on a loaded machine that can take longer than a step's 10 s.
-const waitForPos = { content: "the POS is loaded", trigger: ".screen-login .btn.open-register-btn", timeout: 60000 };
+export const waitForPos = { content: "the POS is loaded", trigger: ".screen-login .btn.open-register-btn", timeout: 60000 };
 
-function findMember(query, name) {
+export function findMember(query, name) {
     return [
         { content: "open the loyalty member dialog", trigger: ".klodr-member-button", run: "click" },
         { content: "type the mobile number", trigger: ".klodr-search", run: `edit ${query}` },
@@ -28,7 +28,7 @@ function findMember(query, name) {
     ];
 }
 
-function payAndShowReceipt() {
+export function payAndShowReceipt() {
     return [
         ProductScreen.clickPayButton(),
         PaymentScreen.clickPaymentMethod("Bank"),
@@ -75,6 +75,10 @@ registry.category("web_tour.tours").add("KlodrPosFindEarnRedeemTour", {
             { content: "receipt: earned on 1,950", trigger: ".klodr-receipt-earned:contains(195)" },
             { content: "receipt: redeemed", trigger: ".klodr-receipt-redeemed:contains(200)" },
             { content: "receipt: new balance", trigger: ".klodr-receipt-balance:contains(1195)" },
+            {
+                content: "not an Indian company: no amount in words",
+                trigger: ".pos-receipt:has(.klodr-receipt-balance):not(:has(.klodr-amount-words))",
+            },
             ReceiptScreen.clickNextOrder(),
         ].flat(),
 });
