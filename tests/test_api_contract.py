@@ -415,7 +415,6 @@ def test_rate_limit_per_key(odoo_server, committed, world):
                                "occurred_at": "9999-12-31T23:59:59-12:00"}),
     ("POST", "/redemptions/null%2Cnull/cancel", None, {}),
     ("POST", "/nope", None, {}),
-    ("PUT", "/programs", None, {}),
 ])
 def test_hostile_input_gets_a_json_4xx(client, world, odoo_server, method, path, params, body):
     params = {k: (world["demo"] if v == "DEMO" else v) for k, v in (params or {}).items()}
@@ -425,6 +424,60 @@ def test_hostile_input_gets_a_json_4xx(client, world, odoo_server, method, path,
                                 headers=headers)
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["error"]["code"] in ("validation_error", "not_found")
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("PUT", "/programs", "GET, HEAD"),
+    ("DELETE", "/members/+919845012345", "GET, HEAD"),
+    ("POST", "/members/KL0000001/ledger", "GET, HEAD"),
+    ("GET", "/transactions", "POST"),
+    ("PATCH", "/transactions/POS-1/refunds", "POST"),
+    ("PUT", "/redemptions/7/confirm", "POST"),
+    ("DELETE", "/redemptions/7", None),  # not a path of the API: 404
+    ("GET", "/redemptions/abc/cancel", None),  # not an id: no such path either
+    ("TRACE", "/events", "POST"),
+    ("POST", "/openapi.json", "GET, HEAD"),
+    ("GET", "/nope", None),
+])
+@pytest.mark.parametrize("authorized", [True, False])
+def test_undeclared_method_is_405_with_allow(world, odoo_server, method, path, allow, authorized):
+    """A path of the OpenAPI document asked with a method it does not list: 405, the methods it
+    does list in Allow, the contract's error shape; a path it does not have stays 404."""
+    headers = {"Authorization": f"Bearer {world['token']}"} if authorized else {}
+    response = requests.request(method, f"{odoo_server}{BASE}{path}", json={}, headers=headers, timeout=30)
+    if allow is None:
+        assert (response.status_code, error_code(response)) == (404, "not_found"), response.text
+        assert "Allow" not in response.headers
+        return
+    assert response.status_code == 405, response.text
+    assert response.headers["Allow"] == allow
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"] == {"code": "method_not_allowed", "message": response.json()["error"]["message"],
+                                        "details": {"allowed": allow.split(", ")}}
+
+
+def test_mobile_pattern_of_the_document(world, client):
+    """What the document's pattern lets through and the server refuses is a 400 on `mobile`, as the
+    document says; what it keeps out was refused anyway. Accepted formats are unchanged."""
+    import re  # noqa: PLC0415
+
+    pattern = requests.get(f"{client.base}{BASE}/openapi.json", timeout=30).json()[
+        "components"]["schemas"]["EnrollRequest"]["properties"]["mobile"]["pattern"]
+    program = world["demo"]
+    number = f"{uuid.uuid4().int % 10**8:08d}"
+    for text in (f"+91 98{number[:3]} {number[3:]}", f"0091-98{number}", f"(98{number[:3]}) {number[3:]}"):
+        assert re.fullmatch(pattern, text), text
+    accepted = client.post("/members", {"program_id": program, "mobile": f"+91 98{number[:3]} {number[3:]}",
+                                        "name": "Pattern"})
+    assert accepted.status_code == 201, accepted.text
+    for text in ("1234567", "+00 000 0000"):  # well formed, not a mobile number
+        assert re.fullmatch(pattern, text), text
+        refused = client.post("/members", {"program_id": program, "mobile": text, "name": "Pattern"})
+        assert refused.status_code == 400 and refused.json()["error"]["details"]["field"] == "mobile"
+    for text in ("abc", "12345", "++98450 12345", "98450_12345"):
+        assert not re.fullmatch(pattern, text), text
+        refused = client.post("/members", {"program_id": program, "mobile": text, "name": "Pattern"})
+        assert refused.status_code == 400, refused.text
 
 
 def test_surrogates_and_deep_nesting_refused(client, world, odoo_server):

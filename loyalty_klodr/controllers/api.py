@@ -250,10 +250,11 @@ class LoyaltyApi(http.Controller):
                                  store=ctx.store(body.get("store_ref")),
                                  promo_codes=[contract.parse_text(c, "promo_codes", maximum=64)
                                               for c in ctx.list(body.get("promo_codes"), "promo_codes")])
+        tier = program._tier_table()["by_id"].get(member.tier_id.id)  # cached: no read of the tier
         return 201, {
             "transaction_id": txn.id, "order_ref": txn.order_ref, "points_earned": txn.points_earned,
             "breakdown": [{"rule": a.label, "points": a.points} for a in txn.award_ids.sudo()],
-            "balance": member.balance, "tier": ctx.tier_json(member.tier_id),
+            "balance": member.balance, "tier": {"code": tier["code"], "name": tier["name"]} if tier else None,
         }
 
     @endpoint("/transactions/<string:order_ref>/refunds", ["POST"], moves_points=True)
@@ -376,8 +377,17 @@ class LoyaltyApiFallback(http.Controller):
     @http.route([BASE, f"{BASE}/<path:rest>"], type="http", auth="none", csrf=False, save_session=False,
                 readonly=True)
     def unknown(self, rest=None, **kwargs):
-        """Anything else under the base path: a JSON 404, never Odoo's HTML page."""
-        return _error_response(ApiError("not_found", "No such endpoint, or not with this method."))
+        """Anything else under the base path, as JSON (never Odoo's HTML page): 405 with ``Allow``
+        for a path of the API asked with a method the OpenAPI document does not list for it,
+        else 404."""
+        from ..tools.openapi import allowed_methods  # noqa: PLC0415
+
+        methods = allowed_methods(f"/{rest}" if rest else "/")
+        if methods and request.httprequest.method not in methods:
+            return _error_response(ApiError(
+                "method_not_allowed", f"{request.httprequest.method} is not allowed here: {', '.join(methods)}.",
+                headers={"Allow": ", ".join(methods)}, allowed=list(methods)))
+        return _error_response(ApiError("not_found", "No such endpoint."))
 
 
 class ApiContext:

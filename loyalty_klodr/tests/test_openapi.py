@@ -14,7 +14,13 @@ from odoo.tests import HttpCase, TransactionCase, tagged
 
 from odoo.addons.loyalty_klodr.controllers.api import LoyaltyApi
 from odoo.addons.loyalty_klodr.controllers.docs import Renderer
-from odoo.addons.loyalty_klodr.tools.openapi import BASE_PATH, ERROR_CODES, SANDBOX, openapi_document
+from odoo.addons.loyalty_klodr.tools.openapi import (
+    BASE_PATH,
+    ERROR_CODES,
+    SANDBOX,
+    allowed_methods,
+    openapi_document,
+)
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOC_URN = "urn:klodr:loyalty:openapi"
@@ -78,6 +84,19 @@ class TestOpenApiDocument(TransactionCase):
         self.assertGreaterEqual(len(routes), 13, "the 12 operations of API.md and /openapi.json")
         self.assertFalse(routes - documented, "routes of the controller missing from the document")
         self.assertFalse(documented - routes, "operations of the document the controller does not serve")
+
+    def test_allowed_methods_are_the_documented_ones(self):
+        """What the API's 405 answers put in Allow: the document's methods of the path (HEAD with GET)."""
+        for path, method in document_operations(self.doc):
+            example = re.sub(r"{(\w+)}", "x-1", re.sub(r"{redemption_id}", "7", path))
+            with self.subTest(path=path):
+                self.assertIn(method.upper(), allowed_methods(example))
+                self.assertEqual("HEAD" in allowed_methods(example), "GET" in allowed_methods(example))
+        self.assertEqual(allowed_methods("/members/+919845012345"), ("GET", "HEAD"))
+        self.assertEqual(allowed_methods("/members"), ("POST",))
+        self.assertEqual(allowed_methods("/docs"), ("GET", "HEAD"))
+        for unknown in ("/nope", "/members/a/b", "/redemptions/abc/confirm", "/redemptions/7", ""):
+            self.assertEqual(allowed_methods(unknown), (), unknown)
 
     def test_path_parameters_are_declared(self):
         for path, method in document_operations(self.doc):

@@ -17,6 +17,7 @@ STATUS_BY_CODE = {
     "validation_error": 400,
     "unauthorized": 401,
     "not_found": 404,
+    "method_not_allowed": 405,
     "conflict": 409,
     "duplicate_order": 409,
     "idempotency_key_reused": 409,

@@ -12,6 +12,8 @@ future) is a ``400 validation_error`` named in the descriptions. Response object
 do not forbid extra properties: later versions may add fields.
 """
 import copy
+import functools
+import re
 
 BASE_PATH = "/api/loyalty/v1"
 MAX_ID = 2**31 - 1
@@ -56,6 +58,10 @@ _NON_BLANK = r"^[^\u0000-\u001f]*[^\s\u0000-\u001f][^\u0000-\u001f]*$"
 _EMPTY_OR_NON_BLANK = r"^(?:|[^\u0000-\u001f]*[^\s\u0000-\u001f][^\u0000-\u001f]*)$"
 _PATH_SEGMENT = r"^[^/\u0000-\u001f]*[^/\s\u0000-\u001f][^/\u0000-\u001f]*$"
 _AMOUNT_STRING = r"^(?:[0-9]{1,9}(?:\.[0-9]{1,4})?|1000000000(?:\.0{1,4})?)$"
+# A mobile number as people write it: an optional +, then 7 to 17 digits (letters too: the numbering
+# library reads vanity numbers, 1-800-FLOWERS) with spaces, dots, slashes, dashes or parentheses between them.
+# Necessary for the common formats, not sufficient: the numbering plan decides (400).
+_MOBILE = r"^ *\+?[ ()./-]*(?:[0-9A-Za-z][ ()./-]*){7,17}$"
 
 SANDBOX = {"program_id": 1, "member": "+919845012345", "member_code": "KL0000001", "store_ref": "BLR-IND",
            "reward_id": 1}
@@ -221,8 +227,12 @@ def _schemas():
         # Requests -------------------------------------------------------------------------
         "EnrollRequest": _object({
             "program_id": program_id,
-            "mobile": _text(32, "Mobile number (a number that is not a phone number is a 400 on `mobile`).",
-                            "+91 98450 55555"),
+            "mobile": dict(_text(32, "Mobile number in any common format: local (the company's country) or "
+                                     "international (`+` or `00`), with spaces, dots, dashes or parentheses "
+                                     "(letters of vanity numbers are read as their digits). "
+                                     "A number the numbering plan does not know as a mobile number is 400 "
+                                     "`validation_error` on `mobile`.", "+91 98450 55555"),
+                           pattern=_MOBILE),
             "name": _text(128, "Full name.", "Priya Nair"),
             "email": _nullable(_text(254, "E-mail address.")),
             "birthday": _nullable({"type": "string", "format": "date", "description": "YYYY-MM-DD."}),
@@ -554,7 +564,17 @@ string in responses and a number or a decimal string in requests; points are int
 UTC with offset in responses. Errors are `{{"error": {{"code", "message", "details"}}}}`: 400 `validation_error` \
 (`details.field`), 401 `unauthorized`, 404 `not_found`, 409 `conflict`/`duplicate_order`/\
 `idempotency_key_reused`/`member_exists`, 422 business refusals, 429 `rate_limited` with `Retry-After`. \
+A path of this document asked with a method it does not list is 405 `method_not_allowed` with an `Allow` \
+header (and `details.allowed`); a path it does not have is 404 `not_found`. \
 Response objects may gain fields in later versions: ignore what you do not know.
+
+**What a schema cannot say.** Request schemas describe well-formed requests; some well-formed values are \
+still refused with 400 `validation_error` naming the field, because only the server can tell: a `mobile` that \
+matches the pattern but is not a mobile number of a real numbering plan (checked with the `phonenumbers` \
+library, the company's country as default), a `store_ref` or `referral_code` that does not exist, an \
+`occurred_at` more than 5 minutes in the future, an `event` no rule of the program handles, a ledger `from` \
+after `to`, a refund beyond what is left of the purchase. A `member` that is neither an enrolled mobile number \
+nor a member code is 404 `not_found`.
 
 **Sandbox: the demo program.** A database installed with demo data has the program "Klodr Rewards" (id \
 {SANDBOX['program_id']} in a fresh database; check GET /programs) on the main company, with demo members (Asha \
@@ -572,6 +592,33 @@ kept as `sms.sms` records in the database and nothing leaves the machine;
 Gold only).
 
 A human-readable reference of this document is served at `{BASE_PATH}/docs`."""
+
+
+# What a path parameter of the document matches in a URL (the routes' converters).
+_PARAMETER_PATTERNS = {"redemption_id": "[0-9]+"}
+# Served beside the document's operations, without being operations of the API.
+_EXTRA_PATHS = {"/docs": ("GET",)}
+
+
+@functools.cache
+def _path_methods():
+    """``((compiled path pattern, methods), ...)`` of the document's paths (and ``_EXTRA_PATHS``)."""
+    table = []
+    paths = {path: tuple(method.upper() for method in item) for path, item in _paths().items()}
+    for path, methods in {**paths, **_EXTRA_PATHS}.items():
+        pattern = re.sub(r"\\\{([a-z_]+)\\\}", lambda m: f"(?:{_PARAMETER_PATTERNS.get(m.group(1), '[^/]+')})",
+                         re.escape(path))
+        table.append((re.compile(f"{pattern}/?"), tuple(sorted(methods))))
+    return tuple(table)
+
+
+def allowed_methods(path):
+    """The methods the document declares for ``path`` (the part after the base path): empty when
+    the path is not one of the API's. ``HEAD`` comes with ``GET``, as the routes answer it."""
+    for pattern, methods in _path_methods():
+        if pattern.fullmatch(path):
+            return tuple(sorted(set(methods) | ({"HEAD"} if "GET" in methods else set())))
+    return ()
 
 
 def openapi_document():
