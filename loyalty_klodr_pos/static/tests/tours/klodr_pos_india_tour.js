@@ -1,3 +1,4 @@
+/* global posmodel */
 /* The receipt of an Indian company (tests/test_frontend_india.py), the cashier working in Hindi:
  * Saree ₹1,25,000 (HSN 5007) and Shirt ₹1,000 (HSN 6205), both at 5% GST; a Silver member
  * (mobile 98450 22222, 1,200 points) redeems "Discount 252" (1,008 points) with the OTP. */
@@ -21,6 +22,23 @@ function textIs(selector, expected, content) {
             const text = document.querySelector(selector).textContent.replace(/\s+/g, " ").trim();
             if (text !== expected) {
                 throw new Error(`${content}: "${text}" instead of "${expected}"`);
+            }
+        },
+    };
+}
+
+/** Where the words of the receipt came from: the order as the sync left it (``fromServer``), or
+ * the browser's reading of an order the server has not seen. */
+function wordsCameFrom(fromServer, content) {
+    return {
+        content,
+        trigger: ".receipt-screen .klodr-amount-words-text",
+        run() {
+            const text = document.querySelector(".klodr-amount-words-text").textContent.trim();
+            const orders = posmodel.models["pos.order"].filter((o) => o.klodrAmountWords === text);
+            const synced = orders.filter((o) => o.klodr_amount_words === text);
+            if (!orders.length || Boolean(synced.length) !== fromServer) {
+                throw new Error(`${content}: ${orders.length} orders read so, ${synced.length} by the server`);
             }
         },
     };
@@ -66,6 +84,7 @@ registry.category("web_tour.tours").add("KlodrPosIndiaReceiptTour", {
                 "Rupees One Lakh Thirty-Two Thousand and Thirty-Five and Forty Paise Only",
                 "receipt: amount in words (server, en_IN)"
             ),
+            wordsCameFrom(true, "the words came with the sync (num2words on the server)"),
             { content: "the label is in Hindi", trigger: ".klodr-amount-words:contains(शब्दों में राशि)" },
             {
                 content: "receipt: each discount line under the HSN it discounts",
@@ -100,6 +119,7 @@ registry.category("web_tour.tours").add("KlodrPosIndiaReceiptTour", {
                 "Rupees One Lakh Thirty-One Thousand Five Hundred and Ninety-Nine and Ninety-Nine Paise Only",
                 "offline receipt: amount in words (browser, same as en_IN)"
             ),
+            wordsCameFrom(false, "offline: the browser read the amount"),
             OfflineUtil.setOnlineMode(),
             ReceiptScreen.clickNextOrder(),
         ].flat(),
