@@ -125,27 +125,25 @@ class LoyaltyApi(http.Controller):
             raise ApiError("validation_error", "The Idempotency-Key is 1 to 200 characters.", field="Idempotency-Key")
         print_ = contract.fingerprint(method, request.httprequest.path, body)
         Idempotency = env["klodr.api.idempotency"]
-        record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_)
-        if held:
-            return self._replay(held, print_)
+        # The key is claimed with the answer, at the end of the request's transaction (one statement):
+        # a repeat that ran meanwhile finds it taken (or, while the first is uncommitted, waits on the
+        # unique index, then fails to serialize and is retried by Odoo), undoes its own work and
+        # replays the first answer. Only one of them can commit its work.
         response, refused = self._run(handler, ctx, body, route_args)
-        # "Try again later" answers (409, 429) are not the outcome of the request: a retry with
-        # the same key after Retry-After must run, not replay them.
-        retry_later = response.status_code in (409, 429)
-        if refused:
-            # The refusal's work was rolled back, the claim with it: record the answer now, unless
-            # a repeat took the key meanwhile (then answer as a repeat does). A malformed request
-            # (400) or one naming what does not exist (404) never started: nothing is kept, and
-            # the key can carry the corrected request.
-            if not retry_later and response.status_code not in (400, 404):
-                record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_,
-                                                     response.status_code, response.get_data(as_text=True))
-                if held:
-                    return self._replay(held, print_)
-        elif retry_later:
-            Idempotency._release(record_id)
+        # "Try again later" answers (409, 429) are not the outcome of the request: a retry with the
+        # same key after Retry-After must run, not replay them. A malformed request (400) or one
+        # naming what does not exist (404) that was refused never started: the key can carry the
+        # corrected request. Neither is kept; a repeat of an earlier answer still replays it.
+        status = response.status_code
+        if status in (409, 429) or (refused and status in (400, 404)):
+            held = Idempotency._held(key.company_id, idem_key)
         else:
-            Idempotency._record_answer(record_id, response.status_code, response.get_data(as_text=True))
+            _record_id, held = Idempotency._claim(key.company_id, idem_key, key.id, print_, status,
+                                                  response.get_data(as_text=True))
+        if held:
+            if not refused:
+                ctx.env.cr.rollback()  # the key was taken first: this request's work must not stay
+            return self._replay(held, print_)
         return response
 
     @staticmethod

@@ -230,11 +230,9 @@ class KlodrApiIdempotency(models.Model):
 
     @api.model
     def _claim(self, company_id, key, api_key_id, fingerprint, status_code=None, response_body=None):
-        """Take the key for this request, in the request's transaction: a concurrent request with
-        the same key waits on the unique index until this transaction ends.
+        """Take the key for this request with its answer, in the request's transaction: a concurrent
+        request with the same key waits on the unique index until this transaction ends.
 
-        With ``status_code`` and ``response_body``, the answer is stored at once (a refusal,
-        recorded after its work was rolled back).
         :return: ``(record id, None)`` when the key was free, else ``(None, (fingerprint,
             status_code, response_body))`` of the record that holds it.
         """
@@ -248,23 +246,15 @@ class KlodrApiIdempotency(models.Model):
         row = cr.fetchone()
         if row:
             return row[0], None
-        cr.execute(SQL(
+        return None, self._held(company_id, key)
+
+    @api.model
+    def _held(self, company_id, key):
+        """``(fingerprint, status_code, response_body)`` of the record holding ``key``, or None."""
+        self.env.cr.execute(SQL(
             """SELECT fingerprint, status_code, response_body FROM klodr_api_idempotency
                 WHERE company_id = %s AND key = %s""", company_id, key))
-        return None, cr.fetchone()
-
-    @api.model
-    def _record_answer(self, record_id, status_code, response_body):
-        """Store the answer of the request that claimed ``record_id`` (replayed to its repeats)."""
-        self.env.cr.execute(SQL(
-            """UPDATE klodr_api_idempotency SET status_code = %s, response_body = %s,
-                      write_date = now() AT TIME ZONE 'UTC' WHERE id = %s""",
-            status_code, response_body, record_id))
-
-    @api.model
-    def _release(self, record_id):
-        """Free a claimed key: a "try again later" answer (409, 429) is not the request's outcome."""
-        self.env.cr.execute(SQL("DELETE FROM klodr_api_idempotency WHERE id = %s", record_id))
+        return self.env.cr.fetchone()
 
     @api.model
     def _cron_gc(self):
