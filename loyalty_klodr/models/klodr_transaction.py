@@ -10,6 +10,8 @@ from .klodr_ledger_award import _invalidate_inverses
 
 # Entry types that count toward the tier window (as in ``klodr.member._window_points``).
 WINDOW_TYPES = ("earn", "bonus", "refund")
+# cr.cache key: {product id: (category id, category path)} of the products valued in this transaction
+PRODUCT_CATEGORIES_KEY = "klodr.product_categories"
 
 
 class KlodrTransaction(models.Model):
@@ -85,6 +87,9 @@ class KlodrTransaction(models.Model):
     def _pure_line(self, product, quantity, amount):
         """An order line for the rule evaluator: the product and every category above it."""
         categories = frozenset(product.categ_id.parent_path.strip("/").split("/")) if product.categ_id else frozenset()
+        # what the purchase's lines will store (klodr.transaction.line._record), known now: not read again
+        self.env.cr.cache.setdefault(PRODUCT_CATEGORIES_KEY, {})[product.id] = (
+            product.categ_id.id or None, product.categ_id.parent_path or None)
         return pure_rules.Line(amount=pure_rules.to_decimal(amount or 0), quantity=Decimal(str(quantity or 0)),
                                product=str(product.id), categories=categories)
 

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 
+from .klodr_transaction import PRODUCT_CATEGORIES_KEY
+
 
 class KlodrTransactionLine(models.Model):
     """A line of a purchase that earned points: what was bought, in which product category.
@@ -37,7 +39,9 @@ class KlodrTransactionLine(models.Model):
         their category paths; the lines): this runs on every synced POS order.
         """
         ids = sorted({int(line.product) for line in lines if line.product and str(line.product).isdigit()})
-        products = {}  # id -> (category id, category path)
+        known = self.env.cr.cache.get(PRODUCT_CATEGORIES_KEY, {})  # valued by _pure_line in this transaction
+        products = {product_id: known[product_id] for product_id in ids if product_id in known}
+        ids = [product_id for product_id in ids if product_id not in products]
         if ids:
             self.env["product.product"].flush_model(["product_tmpl_id"])
             self.env["product.template"].flush_model(["categ_id"])
@@ -46,7 +50,7 @@ class KlodrTransactionLine(models.Model):
                      JOIN product_template t ON t.id = p.product_tmpl_id
                      LEFT JOIN product_category c ON c.id = t.categ_id
                     WHERE p.id = ANY(%s)""", ids))
-            products = {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+            products.update((row[0], (row[1], row[2])) for row in self.env.cr.fetchall())
         columns = ("transaction_id", "company_id", "product_ref", "product_id", "category_ref", "category_id",
                    "quantity", "amount")
         # rounded as the ORM would round them: quantity to its precision, money to the currency

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 
 from odoo.addons.loyalty_klodr.exceptions import LoyaltyError
 
@@ -88,16 +88,28 @@ class PosOrder(models.Model):
                 "klodr_tier_name": tier.name or False, "klodr_tier_color": tier.color or False,
                 "klodr_error": False, "klodr_synced": True}
 
+    def _klodr_order_state(self, program, order_ref):
+        """``(member, purchase, redemptions)`` of this order in one statement (this runs on every
+        synced order): the member of the code the panel set (one probe of its unique index), the
+        purchase already recorded for the order, its authorized or confirmed redemptions."""
+        env = program.env
+        for model in ("klodr.member", "klodr.transaction", "klodr.redemption"):
+            env[model].flush_model()
+        env.cr.execute(SQL(
+            """SELECT (SELECT id FROM klodr_member WHERE program_id = %(program)s AND code = %(code)s),
+                      (SELECT id FROM klodr_transaction WHERE program_id = %(program)s AND order_ref = %(ref)s),
+                      ARRAY(SELECT id FROM klodr_redemption
+                             WHERE program_id = %(program)s AND order_ref = %(ref)s
+                               AND state IN ('authorized', 'confirmed') ORDER BY id DESC)""",
+            program=program.id, code=self.klodr_member_code or None, ref=order_ref))
+        member_id, transaction_id, redemption_ids = env.cr.fetchone()
+        return (env["klodr.member"].browse(member_id), env["klodr.transaction"].browse(transaction_id),
+                env["klodr.redemption"].browse(redemption_ids))
+
     def _klodr_earn(self):
         program = self._klodr_program()
         order_ref = order_ref_for(self.uuid)
-        redemptions = program.env["klodr.redemption"].search([
-            ("program_id", "=", program.id), ("order_ref", "=", order_ref),
-            ("state", "in", ("authorized", "confirmed"))])
-        member = program.env["klodr.member"]
-        if self.klodr_member_code:  # the panel sets the member code: one probe of its unique index
-            member = member.search([("program_id", "=", program.id), ("code", "=", self.klodr_member_code)],
-                                   limit=1)
+        member, transaction, redemptions = self._klodr_order_state(program, order_ref)
         member = member or redemptions.member_id[:1]
         if not member:
             return {}
@@ -109,8 +121,6 @@ class PosOrder(models.Model):
                 redemption._cancel(self.env._("Order %s paid without the reward", self.name))
         redemptions = redemptions.filtered(lambda r: r.state in ("authorized", "confirmed"))
         redemptions.filtered(lambda r: not r.pos_order_id).sudo().write({"pos_order_id": self.id})
-        Transaction = program.env["klodr.transaction"]
-        transaction = Transaction.search([("program_id", "=", program.id), ("order_ref", "=", order_ref)])
         if not transaction and member.state == "active":
             config = self.config_id
             lines = self._klodr_lines()
