@@ -273,14 +273,11 @@ class KlodrLedgerEntry(models.Model):
             "prev_hash": head or GENESIS,
         }
         values["entry_hash"] = entry_hash(values["prev_hash"], values)
-        entry = self.browse(self._insert_entry(values))
+        entry = self.browse(self._insert_entry(values, move_member=True))
         if allocations:
             self._insert_allocations([
                 (debit_id or entry.id, lot_id or entry.id, take) for debit_id, lot_id, take in allocations
             ])
-        self.env.cr.execute(SQL(
-            "UPDATE klodr_member SET balance = %s, chain_head = %s WHERE id = %s",
-            values["balance_after"], values["entry_hash"], member.id))
         if locked is not None:
             locked[member.id] = (values["balance_after"], values["entry_hash"], member_state)
         member.invalidate_recordset(["balance", "chain_head", "held_points", "spendable_points", "entry_ids"])
@@ -291,17 +288,25 @@ class KlodrLedgerEntry(models.Model):
         return entry.with_env(self.env)
 
     @api.model
-    def _insert_entry(self, values):
+    def _insert_entry(self, values, move_member=False):
         """INSERT one entry and return its id: the hot path of every earn skips the ORM's create.
 
         Only the ledger calls this, with values it computed and hashed; the ORM's
         ``create`` stays refused to everyone else.
+        :param move_member: also set the member's balance and chain head to the entry's
+            ``balance_after`` and hash, in the same statement (one round trip).
         """
         columns = list(values)
-        self.env.cr.execute(SQL(
-            "INSERT INTO klodr_ledger_entry (%s) VALUES (%s) RETURNING id",
-            SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join(values[c] for c in columns)))
+        insert = SQL("INSERT INTO klodr_ledger_entry (%s) VALUES (%s) RETURNING id",
+                     SQL(", ").join(SQL.identifier(c) for c in columns),
+                     SQL(", ").join(values[c] for c in columns))
+        if move_member:
+            insert = SQL(
+                """WITH entry AS (%s)
+                   UPDATE klodr_member SET balance = %s, chain_head = %s WHERE id = %s
+                   RETURNING (SELECT id FROM entry)""",
+                insert, values["balance_after"], values["entry_hash"], values["member_id"])
+        self.env.cr.execute(insert)
         return self.env.cr.fetchone()[0]
 
     @api.model
