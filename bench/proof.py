@@ -101,6 +101,8 @@ def phase(name, args, registry, servers, faults_on):
     requests_answered = sum(len(v) for v in stats.latencies.values())
     print(f"\n{name}: {load.done:,} operations ({requests_answered:,} requests answered) in {seconds:.1f} s "
           f"= {load.done / seconds:.1f} ops/s; {stats.retries} retries"
+          + (f" ({len(stats.not_api)} after an answer that was not the API's: {'; '.join(stats.not_api[:3])})"
+             if stats.not_api else "")
           + (f"; {faults.kills} workers killed ({faults.busy_kills} in the middle of a request), "
              f"{faults.drops} connection drops" if faults else "")
           + ("; PostgreSQL restarted" if restarted else "")
@@ -112,7 +114,7 @@ def phase(name, args, registry, servers, faults_on):
         print(f"  {check_name}: {'ok' if not items else f'{len(items)} -- ' + '; '.join(map(str, items[:5]))}")
     return {"phase": name, "servers": len(servers), "operations": load.done, "requests": requests_answered,
             "seconds": seconds, "ops_per_s": load.done / seconds, "load_average": [load_before, load_after],
-            "retries": stats.retries, "kills": faults.kills if faults else 0,
+            "retries": stats.retries, "not_api": list(stats.not_api), "kills": faults.kills if faults else 0,
             "busy_kills": faults.busy_kills if faults else 0, "drops": faults.drops if faults else 0,
             "pg_restarted": restarted, "outcomes": {f"{k[0]} {k[1]}": v for k, v in stats.outcomes.items()},
             "failed": {k: [str(i) for i in v] for k, v in failed.items()}}

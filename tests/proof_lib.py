@@ -264,6 +264,7 @@ class Stats:
         self.retries = 0
         self.unanswered = []  # operations that never got an answer: their effect is unknown
         self.anomalies = []  # answers outside the contract (5xx after retries, unexpected codes)
+        self.not_api = []  # answers that did not come from the API (not JSON): retried
 
     def record(self, operation, outcome, seconds):
         with self.lock:
@@ -299,6 +300,16 @@ class ApiClient:
             retry_after = 0.2 * min(2 ** attempt, 10)
             if response is not None and response.status_code == 429:
                 retry_after = float(response.headers.get("Retry-After") or 1)
+            if response is not None and response.status_code < 500 \
+                    and not response.headers.get("Content-Type", "").startswith("application/json"):
+                # Not the API's answer (every one of them is JSON): Odoo's own page, e.g. the HTML
+                # 404 it serves when the database connection dies as a request starts (odoo/http.py
+                # _serve_db: the registry check fails, the request goes to the database-less
+                # routes). The request did nothing: sent again with the same key, and counted.
+                with self.stats.lock:
+                    self.stats.not_api.append(f"{operation} {method} {path}: {response.status_code} "
+                                              f"{response.headers.get('Content-Type')}")
+                response = None
             if response is not None and response.status_code < 500 and response.status_code != 429 \
                     and not (response.status_code == 409 and _code(response) == "conflict"):
                 self.stats.record(operation, f"{response.status_code} {_code(response) or ''}".strip(), seconds)
