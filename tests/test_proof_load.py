@@ -126,3 +126,60 @@ def test_servers_are_separate_processes_with_workers(servers):
     with contextlib.closing(connect()) as cnx, cnx.cursor() as cr:
         cr.execute("SELECT COUNT(DISTINCT pid) FROM pg_stat_activity WHERE datname = %s", [_db_name()])
         assert cr.fetchone()[0] >= 1
+
+
+@pytest.mark.xfail(strict=True, reason="Odoo core (odoo/http.py Request._serve_db): when the database connection dies "
+                   "during the registry check that starts every request, the request is served by the database-less "
+                   "routes and the API's client gets Odoo's HTML 404 page instead of a JSON answer")
+def test_connection_lost_as_a_request_starts_answers_json(committed, servers, world):
+    """A connection that dies as a request starts (a PostgreSQL restart, a terminated backend): the
+    client must get an answer of the API (JSON: an error it can retry) and nothing may be applied.
+    Made deterministic: the table the registry check reads first is locked, the request's backend
+    waits on it and is terminated there."""
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import requests  # noqa: PLC0415
+
+    base = servers[0].base + proof_lib.BASE
+    headers = {"Authorization": f"Bearer {world['token']}"}
+    enrolled = requests.post(f"{base}/members", json={"program_id": world["program"], "name": "Restart",
+                                                      "mobile": f"+9195{uuid.uuid4().int % 10**8:08d}"},
+                             headers=headers, timeout=60)
+    assert enrolled.status_code == 201, enrolled.text
+    code, balance = enrolled.json()["code"], enrolled.json()["balance"]
+    body = {"program_id": world["program"], "member": code, "order_ref": f"RS-{uuid.uuid4().hex[:10]}",
+            "amount": "1000.00"}
+    earn_headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
+    answers = []
+    with contextlib.closing(connect()) as locker:
+        with locker.cursor() as cr:
+            cr.execute("LOCK TABLE orm_signaling_registry IN ACCESS EXCLUSIVE MODE")
+            sender = threading.Thread(target=lambda: answers.append(
+                requests.post(f"{base}/transactions", json=body, headers=earn_headers, timeout=60)))
+            sender.start()
+            terminated = False
+            with contextlib.closing(connect("postgres")) as admin:
+                admin.autocommit = True
+                deadline = time.monotonic() + 30
+                while not terminated and time.monotonic() < deadline:
+                    with admin.cursor() as acr:
+                        acr.execute("""SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                        WHERE datname = %s AND wait_event_type = 'Lock'
+                                          AND query LIKE '%%orm_signaling_registry%%'""", [_db_name()])
+                        terminated = bool(acr.fetchall())
+                    time.sleep(0.05)
+        locker.rollback()
+    sender.join(timeout=60)
+    assert terminated, "the request never waited on the registry check"
+    first = answers[0]
+    # nothing was applied: the same request with the same key is new to the server, and earns once
+    again = requests.post(f"{base}/transactions", json=body, headers=earn_headers, timeout=60)
+    assert again.status_code == 201, again.text
+    assert "Idempotent-Replayed" not in again.headers
+    member = requests.get(f"{base}/members/{code}", params={"program_id": world["program"]}, headers=headers,
+                          timeout=60).json()
+    assert member["balance"] == balance + again.json()["points_earned"]
+    # the answer to the first attempt was the API's (JSON), whatever its status
+    assert first.headers.get("Content-Type", "").startswith("application/json"), (
+        first.status_code, first.headers.get("Content-Type"), first.text[:200])
