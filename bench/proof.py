@@ -142,6 +142,9 @@ def main():
                         help="use --db as it is if it exists (the addons installed, with demo data) instead of "
                              "installing afresh; every phase works in a program of its own anyway")
     args = common.parse_args(parser)
+    # run from an export (scripts/proof with PROOF_REF): no git there, the exporter names the commit
+    args.commit = args.commit or os.environ.get("KLODR_PROOF_COMMIT") or None
+    common.log(f"code: {common.code_version(args)}, addons path {args.addons_path}")
     if not (args.reuse and database_exists(args)):
         common.create_database(args, ADDONS, demo=True)
     registry = common.load_registry(args)
