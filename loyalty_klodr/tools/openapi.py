@@ -61,6 +61,8 @@ _AMOUNT_STRING = r"^(?:[0-9]{1,9}(?:\.[0-9]{1,4})?|1000000000(?:\.0{1,4})?)$"
 # A mobile number as people write it: an optional +, then 7 to 17 digits (letters too: the numbering
 # library reads vanity numbers, 1-800-FLOWERS) with spaces, dots, slashes, dashes or parentheses between them.
 # Necessary for the common formats, not sufficient: the numbering plan decides (400).
+# A request's day: YYYY-MM-DD of the years 1900 to 2999 (tools/api.parse_date).
+_DAY = r"^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 _MOBILE = r"^ *\+?[ ()./-]*(?:[0-9A-Za-z][ ()./-]*){7,17}$"
 
 SANDBOX = {"program_id": 1, "member": "+919845012345", "member_code": "KL0000001", "store_ref": "BLR-IND",
@@ -235,8 +237,10 @@ def _schemas():
                            pattern=_MOBILE),
             "name": _text(128, "Full name.", "Priya Nair"),
             "email": _nullable(_text(254, "E-mail address.")),
-            "birthday": _nullable({"type": "string", "format": "date", "description": "YYYY-MM-DD."}),
-            "anniversary": _nullable({"type": "string", "format": "date", "description": "YYYY-MM-DD."}),
+            "birthday": _nullable({"type": "string", "format": "date", "pattern": _DAY,
+                                   "description": "YYYY-MM-DD, years 1900 to 2999."}),
+            "anniversary": _nullable({"type": "string", "format": "date", "pattern": _DAY,
+                                      "description": "YYYY-MM-DD, years 1900 to 2999."}),
             "referral_code": _nullable(_text(32, "Another member's referral code (unknown: 400).")),
             "store_ref": store_ref,
         }, ["program_id", "mobile", "name"]),
@@ -385,10 +389,11 @@ def _paths():
                  "ref": "member:1", "store_ref": "BLR-IND", "expires_on": "2027-01-10"}]},
             params=[member_path, program_query,
                     {"name": "from", "in": "query", "required": False,
-                     "description": "First day (YYYY-MM-DD).", "schema": {"type": "string", "format": "date"}},
+                     "description": "First day (YYYY-MM-DD, years 1900 to 2999).",
+                     "schema": {"type": "string", "format": "date", "pattern": _DAY}},
                     {"name": "to", "in": "query", "required": False,
                      "description": "Last day (YYYY-MM-DD), not before `from`.",
-                     "schema": {"type": "string", "format": "date"}}],
+                     "schema": {"type": "string", "format": "date", "pattern": _DAY}}],
             tag="Members")},
         "/transactions": {"post": _operation(
             "Record a purchase",
