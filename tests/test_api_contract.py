@@ -438,6 +438,8 @@ def test_hostile_input_gets_a_json_4xx(client, world, odoo_server, method, path,
     ("TRACE", "/events", "POST"),
     ("POST", "/openapi.json", "GET, HEAD"),
     ("GET", "/nope", None),
+    ("POST", "/redemptions/%0AX/confirm", None),  # a newline in a segment: still the API's JSON 404
+    ("PUT", "/members/a%0Ab", "GET, HEAD"),
 ])
 @pytest.mark.parametrize("authorized", [True, False])
 def test_undeclared_method_is_405_with_allow(world, odoo_server, method, path, allow, authorized):

@@ -372,14 +372,19 @@ class LoyaltyApi(http.Controller):
 
 
 class LoyaltyApiFallback(http.Controller):
-    @http.route([BASE, f"{BASE}/<path:rest>"], type="http", auth="none", csrf=False, save_session=False,
-                readonly=True)
-    def unknown(self, rest=None, **kwargs):
+    # werkzeug's `path` converter stops at a newline: segments of `string` ([^/]+) catch those paths
+    # too (the API's paths have at most three segments), so that they also get a JSON answer.
+    @http.route([BASE, f"{BASE}/<path:rest>", f"{BASE}/<string:s1>", f"{BASE}/<string:s1>/<string:s2>",
+                 f"{BASE}/<string:s1>/<string:s2>/<string:s3>",
+                 f"{BASE}/<string:s1>/<string:s2>/<string:s3>/<path:s4>"],
+                type="http", auth="none", csrf=False, save_session=False, readonly=True)
+    def unknown(self, rest=None, s1=None, s2=None, s3=None, s4=None, **kwargs):
         """Anything else under the base path, as JSON (never Odoo's HTML page): 405 with ``Allow``
         for a path of the API asked with a method the OpenAPI document does not list for it,
         else 404."""
         from ..tools.openapi import allowed_methods  # noqa: PLC0415
 
+        rest = rest or "/".join(segment for segment in (s1, s2, s3, s4) if segment is not None)
         methods = allowed_methods(f"/{rest}" if rest else "/")
         if methods and request.httprequest.method not in methods:
             return _error_response(ApiError(
