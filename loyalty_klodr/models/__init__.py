@@ -24,4 +24,4 @@ from . import klodr_transaction_line
 from . import klodr_report_common, klodr_report_activity, klodr_report_expiry, klodr_report_tier
 from . import klodr_report_category, klodr_report_member, klodr_report_dashboard
 from . import klodr_store_checkin
-from . import klodr_tier_table, klodr_notify_queue
+from . import klodr_notify_queue

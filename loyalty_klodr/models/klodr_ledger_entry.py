@@ -56,6 +56,13 @@ def install_append_only_trigger(cr, table):
     cr.execute(SQL(_IMMUTABLE_TRIGGER_SQL, table=SQL.identifier(table)))
 
 
+def _out_of_time(progress, processed, remaining):
+    """Report progress (``ir.cron._commit_progress`` in the cron: it commits); whether the cron's
+    time is up. No ``progress``, or one that tells no time, never runs out."""
+    time_left = progress(processed, remaining=remaining) if progress else None
+    return time_left is not None and time_left is not False and time_left <= 0
+
+
 class KlodrLedgerEntry(models.Model):
     """One movement of points. Append-only: corrected by new entries, never edited."""
 
@@ -274,6 +281,8 @@ class KlodrLedgerEntry(models.Model):
         }
         values["entry_hash"] = entry_hash(values["prev_hash"], values)
         entry = self.browse(self._insert_entry(values, move_member=True))
+        # what was just written, in the cache: callers read it without a round trip
+        entry._update_cache({name: values[name] for name in ("entry_type", "points", "date")}, validate=False)
         if allocations:
             self._insert_allocations([
                 (debit_id or entry.id, lot_id or entry.id, take) for debit_id, lot_id, take in allocations
@@ -405,8 +414,7 @@ class KlodrLedgerEntry(models.Model):
                     total += self._expire_lot_batch(program, batch, program_today)
                     batches += 1
                     # the cron's time is up: stop here, the next run resumes (the watermark has not moved)
-                    time_left = progress and progress(len(batch), remaining=max(len(lots) - start - len(batch), 0))
-                    if time_left is not None and time_left is not False and time_left <= 0:
+                    if _out_of_time(progress, len(batch), max(len(lots) - start - len(batch), 0)):
                         return total
             # Every lot up to here is settled: the next run starts from today.
             self.env.cr.execute(SQL(
@@ -473,8 +481,7 @@ class KlodrLedgerEntry(models.Model):
             total += expired
             ran += 1
             remaining -= size
-            time_left = progress and progress(size, remaining=remaining)
-            if time_left is not None and time_left is not False and time_left <= 0:
+            if _out_of_time(progress, size, remaining):
                 stop.set()
         for thread in threads:
             thread.join()

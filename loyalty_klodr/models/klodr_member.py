@@ -434,23 +434,18 @@ class KlodrMember(models.Model):
         transaction, window = Transaction._insert_purchase(values, window=(window_since, at) if window_since else None)
         if not transaction:
             raise LoyaltyError(self.env._("Order %s already earned points.", order_ref), code="duplicate_order")
-        self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
-                           source=transaction, source_ref=order_ref, transaction=transaction, locked=locked,
-                           new_keys=True)
+        entries = self._write_awards(evaluation, key=f"order:{transaction.id}", date=date, store=store,
+                                     source=transaction, source_ref=order_ref, transaction=transaction,
+                                     locked=locked, new_keys=True)
         # What this transaction just wrote, in the cache: nothing to read back.
         transaction._update_cache({name: values[name] or False for name in (
             "program_id", "company_id", "member_id", "order_ref", "date", "store_id", "points_earned")},
             validate=False)
         self._update_cache({"balance": locked[self.id][0]}, validate=False)
-        if window is not None:
-            # What the entries just written add to the window, as _window_points counts them: one
-            # entry per type with a positive total (_write_awards), dated ``date``.
-            by_type = {}
-            for award in evaluation.awards:
-                by_type[award.entry_type] = by_type.get(award.entry_type, 0) + award.points
-            if window_since <= date <= at:
-                window += sum(points for entry_type, points in by_type.items()
-                              if points > 0 and entry_type in WINDOW_TYPES)
+        if window is not None and window_since <= date <= at:
+            # the window summed before this purchase, plus the entries it just wrote (all new: no
+            # promo code), as _window_points would count them
+            window += sum(entry.points for entry in entries if entry.entry_type in WINDOW_TYPES)
         self._recompute_tier(reason=self.env._("Purchase %s", order_ref), at=at,
                              window={self.id: window} if window is not None else None)
         if table["program_type"] == "stamps":

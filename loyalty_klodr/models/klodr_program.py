@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import ormcache
@@ -6,6 +8,11 @@ from odoo.tools.safe_eval import safe_eval
 from odoo.addons.base.models.res_partner import _tz_get
 
 from ..tools.expiry import POLICY_END_OF_MONTH, POLICY_MONTHS, POLICY_NEVER
+from ..tools.tiers import TierLevel
+
+# Program fields the hot paths read from ormcaches (_ledger_settings, _phone_region, _tier_table).
+CACHED_FIELDS = frozenset({"company_id", "expiry_policy", "expiry_months", "tz", "country_id",
+                           "tier_window_months", "program_type"})
 
 
 class KlodrProgram(models.Model):
@@ -120,15 +127,16 @@ class KlodrProgram(models.Model):
                 raise ValidationError(self.env._("OTP settings must be positive."))
 
     def write(self, vals):
-        if {"company_id", "expiry_policy", "expiry_months", "tz", "country_id"} & vals.keys():
-            self.env.registry.clear_cache()  # _ledger_settings, _phone_region
         if "company_id" in vals:
             moved = self.filtered(lambda p: p.company_id.id != vals["company_id"])
             if moved and self.env["klodr.ledger.entry"].sudo().search_count(
                     [("program_id", "in", moved.ids)], limit=1):
                 raise ValidationError(self.env._(
                     "A program with ledger entries cannot move to another company."))
-        return super().write(vals)
+        result = super().write(vals)
+        if CACHED_FIELDS & vals.keys():
+            self.env.registry.clear_cache()  # _ledger_settings, _phone_region, _tier_table
+        return result
 
     def _compute_member_stats(self):
         data = {
@@ -152,6 +160,27 @@ class KlodrProgram(models.Model):
         self.ensure_one()
         program = self.sudo()
         return program.company_id.id, program.expiry_policy, program.expiry_months, program.tz or "UTC"
+
+    @ormcache("self.id", "self.env.lang")
+    def _tier_table(self):
+        """What every earn needs of the program's tiers, cached (cleared when a tier or these
+        settings change): ``levels`` (the active tiers as ``tools.tiers.TierLevel``, ladder order),
+        ``by_id`` (every tier, archived ones too: ``code``, ``name`` in the language, ``multiplier``),
+        ``uses_amount`` (a tier has a spend threshold), ``window_months``, ``program_type``."""
+        self.ensure_one()
+        program = self.sudo()
+        tiers = self.env["klodr.tier"].sudo().with_context(active_test=False).search(
+            [("program_id", "=", program.id)])
+        active = tiers.filtered("active")
+        return {
+            "levels": tuple(TierLevel(t.id, t.name, t.threshold_points, Decimal(str(t.threshold_amount or 0)),
+                                      t.sequence) for t in active),
+            "by_id": {t.id: {"code": t.code or None, "name": t.name, "multiplier": t.multiplier or 1.0}
+                      for t in tiers},
+            "uses_amount": any(active.mapped("threshold_amount")),
+            "window_months": program.tier_window_months or 12,
+            "program_type": program.program_type,
+        }
 
     @ormcache("self.id")
     def _phone_region(self):

@@ -10,6 +10,8 @@ class KlodrTier(models.Model):
 
     _name = "klodr.tier"
     _description = "Loyalty Tier"
+    # read on every earn from the program's cached ``_tier_table``: a change clears it
+    _inherit = ["klodr.cached.config"]
     _order = "program_id, threshold_points, sequence, id"
 
     name = fields.Char(required=True, translate=True)
