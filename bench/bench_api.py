@@ -5,8 +5,11 @@ Odoo's bare ``/web/webclient/version_info`` (JSON-RPC, auth none) and Odoo's JSO
 ``res.partner/search_read`` (bearer user API key), with the same wrk concurrency,
 against a real Odoo server process (prefork, 2 workers) on loopback. Goals: our
 earn >= 0.8x the bare endpoint's req/s and >= 2x JSON-2's. Also reported:
-``GET /members/{mobile}``. The scenarios take turns in short rounds, so that
-load from elsewhere on the machine weighs on all of them alike.
+``GET /members/{mobile}``, and "the floor": ``POST /klodr_bench/floor`` of the
+bench-only addon ``bench/addons/klodr_bench_floor`` (auth none, one durable
+``INSERT`` through Odoo's dispatch), the least any write endpoint can cost. The
+scenarios take turns in short rounds, so that load from elsewhere on the machine
+weighs on all of them alike.
 
 The database is recreated with loyalty_klodr and its demo data (the program
 "Klodr Rewards"), ``--members`` members are added, a Klodr API key (rate limit
@@ -57,6 +60,8 @@ AMOUNT = "1234.50"
 BARE_BODY = '{"jsonrpc":"2.0","method":"call","params":{}}'
 JSON2_PATH = "/json/2/res.partner/search_read"
 JSON2_BODY = '{"domain": [], "fields": ["name"], "limit": 1}'
+FLOOR_PATH = "/klodr_bench/floor"
+FLOOR_MODULE = "klodr_bench_floor"
 DB_SELECT_LABELS = {"config": "-d DB (no --db-filter, no listing)",
                     "header": "X-Odoo-Database header (--db-filter)",
                     "list": "listing per request (--db-filter, no header)"}
@@ -100,6 +105,8 @@ function request()
     return wrk.format("POST", "/web/webclient/version_info", json_headers, BARE_BODY)
   elseif KIND == "json2" then
     return wrk.format("POST", JSON2_PATH, json2_headers, JSON2_BODY)
+  elseif KIND == "floor" then
+    return wrk.format("POST", FLOOR_PATH, json_headers, string.format('{"ref": "%s-%d-%d"}', PREFIX, tid, n))
   elseif KIND == "earn" then
     local ref = string.format("%s-%d-%d", PREFIX, tid, n)
     local body = string.format('{"program_id": %d, "member": "%s", "order_ref": "%s", "amount": %s}',
@@ -160,13 +167,28 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def add_floor_addons(args):
+    """Append ``bench/addons`` of the measured code to the addons path; return it, or None when the
+    code (an old ``--ref``) has no floor addon."""
+    paths = args.addons_path.split(",")
+    # The first root that holds loyalty_klodr is the measured code: the --ref snapshot comes first.
+    root = next((Path(path) for path in paths if (Path(path) / "loyalty_klodr").is_dir()), None)
+    folder = root / "bench" / "addons" if root else None
+    if folder is None or not (folder / FLOOR_MODULE).is_dir():
+        return None
+    if str(folder) not in paths:
+        args.addons_path = ",".join([*paths, str(folder)])
+    return folder
+
+
 def install_with_demo(args):
-    """Drop the database and install loyalty_klodr with demo data in a separate process."""
+    """Drop the database and install loyalty_klodr (and the floor addon) with demo data in a separate process."""
     common.drop_database(args)
-    common.log(f"installing loyalty_klodr with demo data into {args.db} ...")
+    modules = ",".join(["loyalty_klodr", *([FLOOR_MODULE] if args.floor_addons else [])])
+    common.log(f"installing {modules} with demo data into {args.db} ...")
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "odoo", *common.odoo_options(args), "-i", "loyalty_klodr", "--with-demo",
+        [sys.executable, "-m", "odoo", *common.odoo_options(args), "-i", modules, "--with-demo",
          "--stop-after-init"], capture_output=True, text=True, check=False)
     if result.returncode or " ERROR " in result.stderr or " CRITICAL " in result.stderr:
         sys.stderr.write(result.stderr[-4000:])
@@ -274,6 +296,9 @@ def smoke_test(args, run):
                         headers={"Authorization": f"Bearer {run['klodr_key']}"}),
          lambda s, b: s == 200 and b.get("balance") == 123),
     ]
+    if args.floor_addons:
+        checks.append(("floor", call(args, "POST", FLOOR_PATH, json.dumps({"ref": f"{run['run']}-smoke"})),
+                       lambda s, b: s == 201 and isinstance(b, dict) and type(b.get("id")) is int))
     for name, (status, body), ok in checks:
         if not ok(status, body):
             raise SystemExit(f"smoke test {name}: unexpected answer {status}: {str(body)[:500]}")
@@ -285,7 +310,7 @@ def run_wrk(args, run, kind, seconds, tag, tmp):
     params = {"KIND": kind, "PREFIX": f"{run['run']}-{tag}", "PROGRAM_ID": run["program_id"],
               "MEMBERS": args.members, "FIRST_MOBILE": FIRST_MOBILE, "KLODR_KEY": run["klodr_key"],
               "ODOO_KEY": run["odoo_key"], "RESULT_FILE": result_file, "BASE": BASE, "AMOUNT": AMOUNT,
-              "BARE_BODY": BARE_BODY, "JSON2_PATH": JSON2_PATH, "JSON2_BODY": JSON2_BODY,
+              "BARE_BODY": BARE_BODY, "JSON2_PATH": JSON2_PATH, "JSON2_BODY": JSON2_BODY, "FLOOR_PATH": FLOOR_PATH,
               "DB_HEADER": args.db if args.db_select == "header" else ""}
     header = "".join(f"{name} = {value if isinstance(value, int) else lua_string(value)}\n"
                      for name, value in params.items())
@@ -414,6 +439,11 @@ def profile_in_process(args, run, count):
                             environ_base=environ, headers=headers)
         assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
 
+    def floor():
+        answer = client.post(FLOOR_PATH, environ_base=environ, json={"ref": f"{run['run']}-prof-{next(numbers)}"},
+                             headers={"X-Odoo-Database": args.db} if db_header else {})
+        assert answer.status_code == 201, answer.get_data(as_text=True)[:500]
+
     def bare():
         assert client.post("/web/webclient/version_info", environ_base=environ, data=BARE_BODY,
                            content_type="application/json",
@@ -426,11 +456,13 @@ def profile_in_process(args, run, count):
         assert client.post(JSON2_PATH, environ_base=environ, data=JSON2_BODY, content_type="application/json",
                            headers=headers).status_code == 200
 
+    endpoints = [("bare version_info", bare), ("JSON-2 search_read", json2),
+                 ("POST /transactions", lambda: earn("count")), ("GET /members/{m}", member_get)]
+    if args.floor_addons:
+        endpoints.append(("floor", floor))
     for _ in range(30):  # caches: routing map, compiled rules, field metadata
-        earn("warm")
-        member_get()
-        bare()
-        json2()
+        for _name, func in endpoints:
+            func()
 
     class Capture(logging.Handler):
         def __init__(self):
@@ -446,8 +478,7 @@ def profile_in_process(args, run, count):
 
     stats = {}
     sql_log = logging.getLogger("odoo.sql_db")
-    for name, func in (("bare version_info", bare), ("JSON-2 search_read", json2),
-                       ("POST /transactions", lambda: earn("count")), ("GET /members/{m}", member_get)):
+    for name, func in endpoints:
         timings = []
         for _ in range(20):
             started = time.perf_counter()
@@ -510,6 +541,10 @@ def main():
                         help="profile the earn endpoint in-process afterwards: auto = when a goal is missed")
     parser.add_argument("--profile-requests", type=int, default=100)
     args = common.parse_args(parser)
+    args.floor_addons = add_floor_addons(args)
+    if not args.floor_addons:
+        common.log(f"no bench/addons/{FLOOR_MODULE} in the measured code (an older --ref?): "
+                   "the floor scenario is skipped")
     args.wrk = shutil.which("wrk")
     if not args.wrk:
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
@@ -534,6 +569,8 @@ def main():
                  "json2": "JSON-2: POST /json/2/res.partner/search_read (bearer)",
                  "earn": "ours: POST /api/loyalty/v1/transactions",
                  "member": "ours: GET /api/loyalty/v1/members/{mobile}"}
+    if args.floor_addons:
+        scenarios["floor"] = "floor: POST /klodr_bench/floor (one durable INSERT, auth none)"
     per_round = max(args.seconds // args.rounds, 1)
     rounds, wrk_command = {kind: [] for kind in scenarios}, None
     try:
@@ -572,6 +609,14 @@ def main():
                                                                results["bare"]["round_rates"], strict=True)],
               "earn_vs_json2_by_round": [e / j for e, j in zip(results["earn"]["round_rates"],
                                                                 results["json2"]["round_rates"], strict=True)]}
+    if "floor" in results:
+        floor = results["floor"]["rate"]
+        ratios.update({
+            "floor_vs_bare": floor / bare, "earn_vs_floor": earn / floor,
+            "floor_vs_bare_by_round": [f / b for f, b in zip(results["floor"]["round_rates"],
+                                                              results["bare"]["round_rates"], strict=True)],
+            "earn_vs_floor_by_round": [e / f for e, f in zip(results["earn"]["round_rates"],
+                                                              results["floor"]["round_rates"], strict=True)]})
     goals = {"earn >= 0.8 x bare": ratios["earn_vs_bare"] >= 0.8, "earn >= 2 x JSON-2": ratios["earn_vs_json2"] >= 2}
 
     print(f"\nAPI throughput, Odoo {args.workers} workers, wrk -t{args.threads} -c{args.connections}, "
@@ -594,6 +639,14 @@ def main():
           f"{' '.join(f'{r:.2f}' for r in ratios['earn_vs_bare_by_round'])}); earn/JSON-2 = "
           f"{ratios['earn_vs_json2']:.2f} (>= 2: {'ok' if goals['earn >= 2 x JSON-2'] else 'BELOW'}; rounds "
           f"{' '.join(f'{r:.2f}' for r in ratios['earn_vs_json2_by_round'])})")
+    # How much of the 0.8 x bare goal any write endpoint can reach at all.
+    if "floor" in results:
+        print(f"Floor: one durable INSERT through Odoo's dispatch = {ratios['floor_vs_bare']:.2f} x bare; "
+              f"earn = {ratios['earn_vs_floor']:.2f} x floor (rounds: floor/bare "
+              f"{' '.join(f'{r:.2f}' for r in ratios['floor_vs_bare_by_round'])}; earn/floor "
+              f"{' '.join(f'{r:.2f}' for r in ratios['earn_vs_floor_by_round'])})")
+    else:
+        print(f"Floor: skipped (no bench/addons/{FLOOR_MODULE} in the measured code)")
     print(f"Database: {checks['answers_201']} answers 201, {checks['transactions_in_db']} transactions of that run "
           f"in the database, {checks['answered_201_missing_in_db']} answered but missing, "
           f"{checks['in_db_without_201']} without an answer (in flight when wrk stopped, "
@@ -641,6 +694,7 @@ def main():
         "members": args.members, "seconds": args.seconds, "warmup": args.warmup, "connections": args.connections,
         "rounds": args.rounds,
         "wrk_threads": args.threads, "workers": args.workers, "db_select": args.db_select,
+        "floor_addons": str(args.floor_addons) if args.floor_addons else None,
         "load_average": loads, "scenarios": results,
         "ratios": ratios, "goals": goals, "checks": checks, "server_errors": server_errors[:20],
         "server_retried": {"count": len(retried), "first": retried[:3]},

@@ -1,0 +1,1 @@
+from . import klodr_bench_floor
