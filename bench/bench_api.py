@@ -62,6 +62,7 @@ JSON2_PATH = "/json/2/res.partner/search_read"
 JSON2_BODY = '{"domain": [], "fields": ["name"], "limit": 1}'
 FLOOR_PATH = "/klodr_bench/floor"
 FLOOR_MODULE = "klodr_bench_floor"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DB_SELECT_LABELS = {"config": "-d DB (no --db-filter, no listing)",
                     "header": "X-Odoo-Database header (--db-filter)",
                     "list": "listing per request (--db-filter, no header)"}
@@ -304,6 +305,16 @@ def smoke_test(args, run):
             raise SystemExit(f"smoke test {name}: unexpected answer {status}: {str(body)[:500]}")
 
 
+def cpu_jiffies():
+    """(busy, total) jiffies of the whole machine since boot, from /proc/stat: every process counts
+    (Odoo's workers, PostgreSQL, wrk), which is what a request costs the machine."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    total = sum(fields[:8])  # guest time is already in user
+    return total - idle, total
+
+
 def run_wrk(args, run, kind, seconds, tag, tmp):
     """wrk on one scenario; return its result dict (and the 201 order_refs for earns)."""
     result_file = Path(tmp) / f"{tag}.json"
@@ -319,11 +330,15 @@ def run_wrk(args, run, kind, seconds, tag, tmp):
     command = [args.wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s",
                "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{args.port}"]
     load_before = os.getloadavg()[0]
+    busy_before, total_before = cpu_jiffies()
     completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 60)
+    busy_after, total_after = cpu_jiffies()
     if completed.returncode or not result_file.exists():
         raise SystemExit(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
     result = json.loads(result_file.read_text())
     result["load_before"] = load_before
+    result["cpu_busy_s"] = (busy_after - busy_before) / CLOCK_TICKS
+    result["cpu_share"] = (busy_after - busy_before) / max(total_after - total_before, 1)
     result["rate"] = result["requests"] / (result["duration_us"] / 1e6)
     result["non_2xx"] = sum(count for status, count in result["statuses"].items() if not status.startswith("2"))
     refs_file = Path(f"{result_file}.refs")
@@ -336,6 +351,7 @@ def merge_rounds(rounds):
     rounds' distributions (each round's quantile grid weighted by its number of requests)."""
     requests = sum(r["requests"] for r in rounds)
     seconds = sum(r["duration_us"] for r in rounds) / 1e6
+    cpu_busy = sum(r["cpu_busy_s"] for r in rounds)
     statuses, errors = collections.Counter(), collections.Counter()
     samples = []  # (latency in us, weight)
     for r in rounds:
@@ -359,6 +375,9 @@ def merge_rounds(rounds):
         "p50_ms": percentile(0.50) / 1000, "p90_ms": percentile(0.90) / 1000, "p99_ms": percentile(0.99) / 1000,
         "max_ms": max(r["latency_us"]["max"] for r in rounds) / 1000,
         "round_rates": [r["rate"] for r in rounds], "round_loads": [r["load_before"] for r in rounds],
+        # the whole machine's busy CPU time (Odoo, PostgreSQL, wrk and anything else) per request
+        "cpu_ms_per_request": cpu_busy * 1000 / max(requests, 1),
+        "cpu_share": sum(r["cpu_share"] for r in rounds) / len(rounds),
         "refs": [ref for r in rounds for ref in r["refs"]],
         "rounds": [{k: v for k, v in r.items() if k not in ("refs", "quantiles_us")} for r in rounds],
     }
@@ -500,6 +519,7 @@ def profile_in_process(args, run, count):
         timings.sort()
         stats[name] = {"queries": odoo.sql_db.sql_counter - before, "statements": capture.statements,
                        "median_ms_single_client": timings[len(timings) // 2] * 1000}
+    sql_replay = replay_earn_sql(args, lambda: earn("replay"))
 
     profiler = cProfile.Profile()
     started = time.perf_counter()
@@ -515,7 +535,85 @@ def profile_in_process(args, run, count):
         pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(*restriction)
         listing[name] = out.getvalue()
     return {"requests": count, "ms_per_request_profiled": elapsed / count * 1000, "per_endpoint": stats,
-            "cprofile": listing}
+            "sql_replay": sql_replay, "cprofile": listing}
+
+
+def replay_earn_sql(args, earn, repeats=200):
+    """The SQL one earn runs, replayed with plain psycopg2, without Odoo: what the database alone
+    costs per earn, whatever the Python around it.
+
+    One earn is run through Odoo with every statement recorded as sent (``cursor.query``, its
+    parameters in place), and the key's usage statement, which runs on its own connection. Then,
+    ``repeats`` times on one connection: the statements after Odoo's registry check (which the bare
+    endpoint runs too), then ROLLBACK, so that every repeat writes the same new rows; and the usage
+    statement on an autocommit connection. A durable commit is timed apart (``INSERT`` + ``COMMIT``
+    into the floor's table when it is installed, else a temporary table).
+    """
+    import odoo  # noqa: PLC0415
+
+    recorded, usage = [], []
+    original_execute = odoo.sql_db.Cursor.execute
+
+    def recording_execute(cursor, *a, **kw):
+        result = original_execute(cursor, *a, **kw)
+        recorded.append(cursor._obj.query)
+        return result
+
+    try:
+        from odoo.addons.loyalty_klodr.models import klodr_api_key  # noqa: PLC0415
+    except ImportError:
+        klodr_api_key = None
+    original_usage = getattr(klodr_api_key, "_usage_fetchone", None)
+    if original_usage:
+        def recording_usage(dbname, query, params):
+            usage.append((query, params))
+            return original_usage(dbname, query, params)
+        klodr_api_key._usage_fetchone = recording_usage
+    odoo.sql_db.Cursor.execute = recording_execute
+    try:
+        earn()
+    finally:
+        odoo.sql_db.Cursor.execute = original_execute
+        if original_usage:
+            klodr_api_key._usage_fetchone = original_usage
+    statements = [q for q in recorded if b"orm_signaling_registry" not in q]
+
+    def timed(func):
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            func()
+            samples.append((time.perf_counter() - started) * 1000)
+        samples.sort()
+        return samples[len(samples) // 2]
+
+    with contextlib.closing(common.connect(args)) as cnx, contextlib.closing(common.connect(args)) as auto:
+        auto.autocommit = True
+        cr, auto_cr = cnx.cursor(), auto.cursor()
+
+        def earn_statements():
+            for query in statements:
+                cr.execute(query)
+            cnx.rollback()
+
+        def usage_statement():
+            for query, params in usage:
+                auto_cr.execute(query, params)
+
+        cr.execute("SELECT to_regclass('klodr_bench_floor') IS NOT NULL")
+        table = "klodr_bench_floor" if cr.fetchone()[0] else None
+        if not table:
+            cr.execute("CREATE TEMPORARY TABLE bench_commit (ref varchar)")
+            cnx.commit()
+            table = "bench_commit"
+
+        def durable_commit():
+            cr.execute(f"INSERT INTO {table} (ref) VALUES ('replay')")  # noqa: S608 (our own names)
+            cnx.commit()
+
+        return {"statements": len(statements), "earn_statements_ms": timed(earn_statements),
+                "usage_statement_ms": timed(usage_statement) if usage else 0.0,
+                "durable_insert_commit_ms": timed(durable_commit)}
 
 
 # ----------------------------------------------------------------------
@@ -630,10 +728,11 @@ def main():
         sock = sum(v for k, v in result["errors"].items() if k != "status")
         rows.append([result["label"], f"{result['rate']:.1f}",
                      "-".join(f"{r:.1f}" for r in (min(result["round_rates"]), max(result["round_rates"]))),
-                     f"{result['p50_ms']:.0f}", f"{result['p99_ms']:.0f}", result["non_2xx"], sock, statuses,
-                     f"{result['rate'] / bare:.2f}", f"{result['rate'] / json2:.2f}"])
-    common.print_table(["scenario", "req/s", "rounds req/s", "p50 ms", "p99 ms", "non-2xx", "socket err",
-                        "statuses", "vs bare", "vs JSON-2"], rows)
+                     f"{result['p50_ms']:.0f}", f"{result['p99_ms']:.0f}",
+                     f"{result['cpu_ms_per_request']:.1f} ({result['cpu_share']:.0%})", result["non_2xx"], sock,
+                     statuses, f"{result['rate'] / bare:.2f}", f"{result['rate'] / json2:.2f}"])
+    common.print_table(["scenario", "req/s", "rounds req/s", "p50 ms", "p99 ms", "CPU ms/req (busy)", "non-2xx",
+                        "socket err", "statuses", "vs bare", "vs JSON-2"], rows)
     print(f"\nGoals: earn/bare = {ratios['earn_vs_bare']:.2f} (>= 0.8: "
           f"{'ok' if goals['earn >= 0.8 x bare'] else 'BELOW'}; rounds "
           f"{' '.join(f'{r:.2f}' for r in ratios['earn_vs_bare_by_round'])}); earn/JSON-2 = "
@@ -647,6 +746,12 @@ def main():
               f"{' '.join(f'{r:.2f}' for r in ratios['earn_vs_floor_by_round'])})")
     else:
         print(f"Floor: skipped (no bench/addons/{FLOOR_MODULE} in the measured code)")
+    # The goals as machine time: on a saturated machine req/s is CPUs / CPU time per request.
+    cpu = {kind: result["cpu_ms_per_request"] for kind, result in results.items()}
+    print(f"CPU budget per earn (whole machine, ms): 0.8 x bare allows {cpu['bare'] / 0.8:.1f} (bare uses "
+          f"{cpu['bare']:.1f}); 2 x JSON-2 allows {cpu['json2'] / 2:.1f} (JSON-2 uses {cpu['json2']:.1f}); "
+          + (f"the floor uses {cpu['floor']:.1f}; " if "floor" in cpu else "")
+          + f"the earn uses {cpu['earn']:.1f}")
     print(f"Database: {checks['answers_201']} answers 201, {checks['transactions_in_db']} transactions of that run "
           f"in the database, {checks['answered_201_missing_in_db']} answered but missing, "
           f"{checks['in_db_without_201']} without an answer (in flight when wrk stopped, "
@@ -672,6 +777,11 @@ def main():
         common.print_table(["request", "SQL statements", "median ms (1 client, no network)"],
                            [[name, s["queries"], f"{s['median_ms_single_client']:.1f}"]
                             for name, s in profile["per_endpoint"].items()])
+        replay = profile["sql_replay"]
+        print(f"\nThe earn's own SQL replayed with plain psycopg2, no Odoo, one client (median of 200): its "
+              f"{replay['statements']} statements after Odoo's registry check {replay['earn_statements_ms']:.2f} ms "
+              f"(rolled back), the key's usage statement {replay['usage_statement_ms']:.2f} ms, a durable "
+              f"INSERT + COMMIT {replay['durable_insert_commit_ms']:.2f} ms")
         print("\nStatements of one POST /transactions:")
         number = 0
         for statement in profile["per_endpoint"]["POST /transactions"]["statements"]:
