@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -449,6 +450,7 @@ def profile_in_process(args, run, count):
             "program_id": run["program_id"], "member": member, "order_ref": ref, "amount": AMOUNT},
             headers=headers)
         assert answer.status_code == 201, answer.get_data(as_text=True)[:500]
+        return ref
 
     def member_get():
         headers = {"Authorization": f"Bearer {run['klodr_key']}"}
@@ -545,9 +547,10 @@ def replay_earn_sql(args, earn, repeats=200):
     One earn is run through Odoo with every statement recorded as sent (``cursor.query``, its
     parameters in place), and the key's usage statement, which runs on its own connection. Then,
     ``repeats`` times on one connection: the statements after Odoo's registry check (which the bare
-    endpoint runs too), then ROLLBACK, so that every repeat writes the same new rows; and the usage
-    statement on an autocommit connection. A durable commit is timed apart (``INSERT`` + ``COMMIT``
-    into the floor's table when it is installed, else a temporary table).
+    endpoint runs too), with the earn's unique values renewed (order ref = Idempotency-Key, the
+    entry's idempotency key), then ROLLBACK; and the usage statement on an autocommit connection.
+    A durable commit is timed apart (``INSERT`` + ``COMMIT`` into the floor's table when it is
+    installed, else a temporary table).
     """
     import odoo  # noqa: PLC0415
 
@@ -571,7 +574,7 @@ def replay_earn_sql(args, earn, repeats=200):
         klodr_api_key._usage_fetchone = recording_usage
     odoo.sql_db.Cursor.execute = recording_execute
     try:
-        earn()
+        ref = earn().encode()
     finally:
         odoo.sql_db.Cursor.execute = original_execute
         if original_usage:
@@ -591,9 +594,13 @@ def replay_earn_sql(args, earn, repeats=200):
         auto.autocommit = True
         cr, auto_cr = cnx.cursor(), auto.cursor()
 
+        repeat = iter(range(10**9))
+
         def earn_statements():
+            fresh = f"replay-{next(repeat)}".encode()
             for query in statements:
-                cr.execute(query)
+                # the committed earn holds the recorded ref and keys: new ones, or the inserts would conflict
+                cr.execute(re.sub(rb"order:\d+:earn", fresh + b":earn", query.replace(ref, fresh)))
             cnx.rollback()
 
         def usage_statement():
