@@ -618,9 +618,22 @@ def replay_earn_sql(args, earn, repeats=200):
             cr.execute(f"INSERT INTO {table} (ref) VALUES ('replay')")  # noqa: S608 (our own names)
             cnx.commit()
 
-        return {"statements": len(statements), "earn_statements_ms": timed(earn_statements),
-                "usage_statement_ms": timed(usage_statement) if usage else 0.0,
-                "durable_insert_commit_ms": timed(durable_commit)}
+        def backend_cpu_s():
+            """CPU time PostgreSQL's two server processes of these connections have used (Linux /proc)."""
+            total = 0
+            for pid in (cnx.get_backend_pid(), auto.get_backend_pid()):
+                with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            return total / CLOCK_TICKS
+
+        cpu_before = backend_cpu_s()
+        earn_ms = timed(earn_statements)
+        usage_ms = timed(usage_statement) if usage else 0.0
+        # the server's CPU per earn, whatever the round trips wait for (a mean: /proc has totals)
+        server_cpu_ms = (backend_cpu_s() - cpu_before) * 1000 / repeats
+        return {"statements": len(statements), "earn_statements_ms": earn_ms, "usage_statement_ms": usage_ms,
+                "server_cpu_ms": server_cpu_ms, "durable_insert_commit_ms": timed(durable_commit)}
 
 
 # ----------------------------------------------------------------------
@@ -787,8 +800,9 @@ def main():
         replay = profile["sql_replay"]
         print(f"\nThe earn's own SQL replayed with plain psycopg2, no Odoo, one client (median of 200): its "
               f"{replay['statements']} statements after Odoo's registry check {replay['earn_statements_ms']:.2f} ms "
-              f"(rolled back), the key's usage statement {replay['usage_statement_ms']:.2f} ms, a durable "
-              f"INSERT + COMMIT {replay['durable_insert_commit_ms']:.2f} ms")
+              f"(rolled back), the key's usage statement {replay['usage_statement_ms']:.2f} ms, of which "
+              f"PostgreSQL's CPU {replay['server_cpu_ms']:.2f} ms (mean, its server processes' time in /proc); "
+              f"a durable INSERT + COMMIT {replay['durable_insert_commit_ms']:.2f} ms")
         print("\nStatements of one POST /transactions:")
         number = 0
         for statement in profile["per_endpoint"]["POST /transactions"]["statements"]:
