@@ -4,4 +4,3 @@ from . import klodr_redemption
 from . import pos_config
 from . import pos_order
 from . import res_config_settings
-from . import pos_order_gst
