@@ -327,6 +327,17 @@ def percentile(sorted_values, fraction):
     return sorted_values[rank - 1]
 
 
+def timed_ms(func, runs):
+    """Call ``func`` ``runs`` times; return each call's milliseconds, sorted."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return samples
+
+
 def print_table(headers, rows):
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

@@ -582,13 +582,7 @@ def replay_earn_sql(args, earn, repeats=200):
     statements = [q for q in recorded if b"orm_signaling_registry" not in q]
 
     def timed(func):
-        samples = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            func()
-            samples.append((time.perf_counter() - started) * 1000)
-        samples.sort()
-        return samples[len(samples) // 2]
+        return common.percentile(common.timed_ms(func, repeats), 0.5)
 
     with contextlib.closing(common.connect(args)) as cnx, contextlib.closing(common.connect(args)) as auto:
         auto.autocommit = True

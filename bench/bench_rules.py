@@ -66,16 +66,6 @@ def basket(products, rng):
     return tuple(lines), sum((line.amount for line in lines), Decimal(0))
 
 
-def timed(func, runs):
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        func()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return samples
-
-
 def main():
     parser = common.make_parser(__doc__.splitlines()[0], "klodr_bench_rules")
     parser.add_argument("--runs", type=int, default=2000)
@@ -119,7 +109,7 @@ def main():
                 ("pure evaluate (tools.rules)", lambda: pure.evaluate(pure_rules, context, order=order,
                                                                        campaigns=campaigns)),
                 ("member._evaluate (ORM gathers + pure)", orm_evaluate)):
-            samples = timed(func, args.runs)
+            samples = common.timed_ms(func, args.runs)
             results[label] = {"median_ms": statistics.median(samples), "p99_ms": common.percentile(samples, 0.99)}
             rows.append((label, f"{statistics.median(samples):.3f}", f"{common.percentile(samples, 0.99):.3f}",
                          args.runs))
