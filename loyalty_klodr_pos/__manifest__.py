@@ -1,6 +1,6 @@
 {
     "name": "Klodr Loyalty: Point of Sale",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.2.1",
     "summary": "Loyalty panel for the cashier: find members by mobile, earn and redeem with an OTP",
     "category": "Sales/Point of Sale",
     "author": "Klodr",

@@ -5,7 +5,7 @@ import copy
 from decimal import Decimal
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.loyalty_klodr.tools.amount_words import indian_amount_in_words
@@ -44,6 +44,14 @@ class TestIndianReceipt(ReceiptMixin, KlodrPosCommon):
         self.assertEqual(order["klodr_amount_words"], TOTAL_WORDS)
         self.assertEqual(order["klodr_amount_words"], indian_amount_in_words(Decimal("2247.87")))
         self.assertTrue(order["klodr_synced"])
+
+    def test_backend_order_form_shows_the_words(self):
+        answer = self.sync_answer(self.order_data())
+        order = self.env["pos.order"].browse(answer["pos.order"][0]["id"])
+        form = Form(order)  # the order form of point_of_sale, with this addon's view inherited
+        self.assertEqual(form.klodr_amount_words, TOTAL_WORDS)
+        arch = self.env["pos.order"].get_view(self.env.ref("point_of_sale.view_pos_pos_form").id)["arch"]
+        self.assertIn('name="klodr_amount_words"', arch)
 
     def test_words_stay_en_in_in_hindi(self):
         self.cashier.lang = "hi_IN"
