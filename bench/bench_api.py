@@ -500,11 +500,7 @@ def profile_in_process(args, run, count):
     stats = {}
     sql_log = logging.getLogger("odoo.sql_db")
     for name, func in endpoints:
-        timings = []
-        for _ in range(20):
-            started = time.perf_counter()
-            func()
-            timings.append(time.perf_counter() - started)
+        timings = common.timed_ms(func, 20)
         capture = Capture()
         level = sql_log.level
         propagate = sql_log.propagate
@@ -518,9 +514,8 @@ def profile_in_process(args, run, count):
             sql_log.setLevel(level)
             sql_log.propagate = propagate
             sql_log.removeHandler(capture)
-        timings.sort()
         stats[name] = {"queries": odoo.sql_db.sql_counter - before, "statements": capture.statements,
-                       "median_ms_single_client": timings[len(timings) // 2] * 1000}
+                       "median_ms_single_client": timings[len(timings) // 2]}
     sql_replay = replay_earn_sql(args, lambda: earn("replay"))
 
     profiler = cProfile.Profile()
@@ -715,20 +710,17 @@ def main():
     # wrk stops with up to one request in flight per connection, each round
     checks = check_database(registry, run, results["earn"]["refs"], args.connections * args.rounds)
     bare, json2, earn = results["bare"]["rate"], results["json2"]["rate"], results["earn"]["rate"]
+    def by_round(kind, baseline):
+        return [a / b for a, b in zip(results[kind]["round_rates"], results[baseline]["round_rates"], strict=True)]
+
     ratios = {"earn_vs_bare": earn / bare, "earn_vs_json2": earn / json2,
               "member_vs_bare": results["member"]["rate"] / bare,
-              "earn_vs_bare_by_round": [e / b for e, b in zip(results["earn"]["round_rates"],
-                                                               results["bare"]["round_rates"], strict=True)],
-              "earn_vs_json2_by_round": [e / j for e, j in zip(results["earn"]["round_rates"],
-                                                                results["json2"]["round_rates"], strict=True)]}
+              "earn_vs_bare_by_round": by_round("earn", "bare"), "earn_vs_json2_by_round": by_round("earn", "json2")}
     if "floor" in results:
         floor = results["floor"]["rate"]
-        ratios.update({
-            "floor_vs_bare": floor / bare, "earn_vs_floor": earn / floor,
-            "floor_vs_bare_by_round": [f / b for f, b in zip(results["floor"]["round_rates"],
-                                                              results["bare"]["round_rates"], strict=True)],
-            "earn_vs_floor_by_round": [e / f for e, f in zip(results["earn"]["round_rates"],
-                                                              results["floor"]["round_rates"], strict=True)]})
+        ratios.update({"floor_vs_bare": floor / bare, "earn_vs_floor": earn / floor,
+                       "floor_vs_bare_by_round": by_round("floor", "bare"),
+                       "earn_vs_floor_by_round": by_round("earn", "floor")})
     goals = {"earn >= 0.8 x bare": ratios["earn_vs_bare"] >= 0.8, "earn >= 2 x JSON-2": ratios["earn_vs_json2"] >= 2}
 
     print(f"\nAPI throughput, Odoo {args.workers} workers, wrk -t{args.threads} -c{args.connections}, "
